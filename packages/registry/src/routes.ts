@@ -74,10 +74,18 @@ export function matchRoute(pathname: string): Route {
   return { kind: "unknown" };
 }
 
-/** Clients sometimes percent-encode the ":" of a digest; decode each parameter once. */
+/**
+ * Clients sometimes percent-encode the ":" of a digest, so references, digests and upload ids
+ * are decoded once. Repository names are not: a name never needs escaping, and an escaped one
+ * (`a%2Fb`) is refused as invalid rather than read as another repository.
+ */
 function decode(route: Route): Route {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(route)) {
+    if (key === "kind" || key === "repository") {
+      out[key] = value;
+      continue;
+    }
     try {
       out[key] = decodeURIComponent(value);
     } catch {
