@@ -2,16 +2,26 @@
 
 const MAX_QUOTED = 200;
 
-/** JSON-quotes `s` (so control characters show as escapes), shortening very long input. */
+// Characters JSON.stringify leaves as they are but that would be invisible or confusing in a
+// message: DEL, the C1 controls, zero-width and bidirectional formatting, line separators.
+const INVISIBLE = /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g;
+
+function escapeInvisible(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/** JSON-quotes `s` so that control and invisible characters show as escapes; shortens long input. */
 export function quote(s: string): string {
-  if (s.length <= MAX_QUOTED) return JSON.stringify(s);
-  return `${JSON.stringify(s.slice(0, MAX_QUOTED)).slice(0, -1)}…" (${s.length} characters)`;
+  const short = s.length <= MAX_QUOTED ? s : s.slice(0, MAX_QUOTED);
+  const quoted = JSON.stringify(short).replace(INVISIBLE, escapeInvisible);
+  if (short === s) return quoted;
+  return `${quoted.slice(0, -1)}…" (${s.length} characters)`;
 }
 
 /** The whole character (code point) starting at `index`, quoted. */
 export function quoteCharAt(s: string, index: number): string {
   const cp = s.codePointAt(index) ?? 0;
-  return JSON.stringify(String.fromCodePoint(cp));
+  return quote(String.fromCodePoint(cp));
 }
 
 /**
