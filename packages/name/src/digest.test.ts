@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { Digest, NameError, type ParseOptions } from "./index.js";
+import { nameErrorFrom } from "../test/name-error.js";
+import { Digest, type NameError, type ParseOptions } from "./index.js";
 
 function digestError(s: string, opts?: ParseOptions): NameError {
-  try {
-    Digest.parse(s, opts);
-  } catch (error) {
-    if (NameError.is(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(s)} to be rejected`);
+  return nameErrorFrom(() => Digest.parse(s, opts));
 }
 
 const SHA256 = `sha256:${"deadb33f".repeat(8)}`;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nameErrorFrom } from "../test/name-error.js";
 import {
   DEFAULT_REGISTRY,
   DEFAULT_TAG,
@@ -10,13 +11,7 @@ import {
 } from "./index.js";
 
 function referenceError(s: string, opts?: ParseOptions): NameError {
-  try {
-    parseReference(s, opts);
-  } catch (error) {
-    if (NameError.is(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(s)} to be rejected`);
+  return nameErrorFrom(() => parseReference(s, opts));
 }
 
 const F64 = "f".repeat(64);

@@ -3,6 +3,7 @@
 
 import { digestProblem, registryProblem, repositoryProblem, tagProblem } from "./check.js";
 import { Digest } from "./digest.js";
+import type { NameErrorCode } from "./errors.js";
 import { fail, INTERNAL, type ParseContext, requireString } from "./internal.js";
 import {
   DEFAULT_REGISTRY,
@@ -162,28 +163,44 @@ function context(operation: string, subject: string, input: string): ParseContex
   return { operation, subject, input };
 }
 
+type PartParser<T> = (s: string, opts: ResolvedOptions, ctx: ParseContext) => T;
+
+/** The common start of every public parse: check the input type and the options. */
+function entry<T>(
+  operation: string,
+  subject: string,
+  code: NameErrorCode,
+  s: string,
+  opts: ParseOptions | undefined,
+  parse: PartParser<T>,
+): T {
+  requireString(s, operation, subject, code);
+  return parse(s, resolveOptions(opts, operation), context(operation, subject, s));
+}
+
 export function parseRegistry(s: string, opts: ParseOptions | undefined): Registry {
-  requireString(s, "parse registry", "registry", "HOIST_NAME_INVALID_REGISTRY");
-  const resolved = resolveOptions(opts, "parse registry");
-  return registryPart(s, resolved, context("parse registry", "registry", s));
+  return entry("parse registry", "registry", "HOIST_NAME_INVALID_REGISTRY", s, opts, registryPart);
 }
 
 export function parseRepository(s: string, opts: ParseOptions | undefined): Repository {
-  requireString(s, "parse repository", "repository", "HOIST_NAME_INVALID_REPOSITORY");
-  const resolved = resolveOptions(opts, "parse repository");
-  return repositoryPart(s, resolved, context("parse repository", "repository", s));
+  const code = "HOIST_NAME_INVALID_REPOSITORY";
+  return entry("parse repository", "repository", code, s, opts, repositoryPart);
 }
 
 export function parseTag(s: string, opts: ParseOptions | undefined): Tag {
-  requireString(s, "parse tag", "tag reference", "HOIST_NAME_INVALID_REFERENCE");
-  const resolved = resolveOptions(opts, "parse tag");
-  return tagReference(s, resolved, context("parse tag", "tag reference", s));
+  const code = "HOIST_NAME_INVALID_REFERENCE";
+  return entry("parse tag", "tag reference", code, s, opts, tagReference);
 }
 
 export function parseDigest(s: string, opts: ParseOptions | undefined): Digest {
-  requireString(s, "parse digest", "digest reference", "HOIST_NAME_INVALID_REFERENCE");
-  const resolved = resolveOptions(opts, "parse digest");
-  return digestReference(s, resolved, context("parse digest", "digest reference", s));
+  const code = "HOIST_NAME_INVALID_REFERENCE";
+  return entry("parse digest", "digest reference", code, s, opts, digestReference);
+}
+
+// ggcr tries a tag first and then a digest; no string with "@" is a valid tag and none
+// without one is a valid digest, so the "@" decides, and the specific error survives.
+function anyReference(s: string, opts: ResolvedOptions, ctx: ParseContext): Reference {
+  return s.indexOf("@") >= 0 ? digestReference(s, opts, ctx) : tagReference(s, opts, ctx);
 }
 
 /** A reference to a manifest: by tag or by digest. Narrow with `ref.kind`. */
@@ -196,12 +213,8 @@ export type Reference = Tag | Digest;
  * @throws NameError
  */
 export function parseReference(s: string, opts?: ParseOptions): Reference {
-  requireString(s, "parse reference", "reference", "HOIST_NAME_INVALID_REFERENCE");
-  const resolved = resolveOptions(opts, "parse reference");
-  const ctx = context("parse reference", "reference", s);
-  // ggcr tries a tag first and then a digest; no string with "@" is a valid tag and none
-  // without one is a valid digest, so the "@" decides, and the specific error survives.
-  return s.indexOf("@") >= 0 ? digestReference(s, resolved, ctx) : tagReference(s, resolved, ctx);
+  const code = "HOIST_NAME_INVALID_REFERENCE";
+  return entry("parse reference", "reference", code, s, opts, anyReference);
 }
 
 export function repositoryOnRegistry(registry: Registry, path: string): Repository {

@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_REGISTRY, NameError, Registry } from "./index.js";
+import { nameErrorFrom } from "../test/name-error.js";
+import { DEFAULT_REGISTRY, type NameError, Registry } from "./index.js";
 
 function registryError(s: string, opts?: Parameters<typeof Registry.parse>[1]): NameError {
-  try {
-    Registry.parse(s, opts);
-  } catch (error) {
-    if (NameError.is(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(s)} to be rejected`);
+  return nameErrorFrom(() => Registry.parse(s, opts));
 }
 
 // Facts from go-containerregistry's registry tests: hosts valid even under strict validation

@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { NameError, type ParseOptions, Repository } from "./index.js";
+import { nameErrorFrom } from "../test/name-error.js";
+import { type NameError, type ParseOptions, Repository } from "./index.js";
 
 function repositoryError(s: string, opts?: ParseOptions): NameError {
-  try {
-    Repository.parse(s, opts);
-  } catch (error) {
-    if (NameError.is(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(s)} to be rejected`);
+  return nameErrorFrom(() => Repository.parse(s, opts));
 }
 
 const DIGEST = `sha256:${"deadb33f".repeat(8)}`;

@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { nameErrorFrom } from "../test/name-error.js";
 import { NameError, type ParseOptions, Tag } from "./index.js";
 
 function tagError(s: string, opts?: ParseOptions): NameError {
-  try {
-    Tag.parse(s, opts);
-  } catch (error) {
-    if (NameError.is(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(s)} to be rejected`);
+  return nameErrorFrom(() => Tag.parse(s, opts));
 }
 
 // Facts from go-containerregistry's tag tests.
