@@ -25,14 +25,14 @@ export function parseRange(header: string | undefined, size: number): RangeReque
   if (first === "") {
     // Suffix range: the last N bytes.
     const length = Number(last);
-    if (length === 0) return { kind: "unsatisfiable" };
+    if (length === 0 || size === 0) return { kind: "unsatisfiable" };
     return { kind: "range", start: Math.max(0, size - length), end: size - 1 };
   }
   const start = Number(first);
-  const end = last === "" ? size - 1 : Number(last);
-  if (end < start) return { kind: "invalid" };
+  if (last !== "" && Number(last) < start) return { kind: "invalid" };
   if (start >= size) return { kind: "unsatisfiable" };
-  return { kind: "range", start, end: Math.min(end, size - 1) };
+  const end = last === "" ? size - 1 : Math.min(Number(last), size - 1);
+  return { kind: "range", start, end };
 }
 
 /**

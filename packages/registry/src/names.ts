@@ -1,25 +1,35 @@
-// The distribution spec's grammar for repository names and tags. The registry checks names
-// against it before a name is ever used as a storage key or file path, which is what makes
-// path traversal impossible: no component can be empty, "." or "..".
+// Repository names and tags as the registry accepts them. @hoist/name checks characters and
+// lengths (go-containerregistry's rules); the distribution spec adds a grammar on top, which
+// a registry must enforce: each path component is lowercase alphanumerics joined by ".", "_",
+// "__" or runs of "-", and a tag starts with a letter, digit or "_". Names are checked before
+// they are ever used as storage keys or file paths, so no component can be "." or "..".
 
-// One path component: lowercase alphanumerics joined by ".", "_", "__" or runs of "-".
+import { NameError, Registry } from "@hoist/name";
+
+// Any host that is not Docker Hub, so that no "library/" is added to one-component paths.
+const HOST = Registry.parse("registry.invalid");
 const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const TAG_START = /^[A-Za-z0-9_]/;
 
-/** Longest repository name accepted (distribution's limit). */
-export const MAX_REPOSITORY_LENGTH = 255;
+function nameProblem(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    if (NameError.is(error)) return error.message;
+    throw error;
+  }
+}
 
 /** Why `name` is not a valid repository name, or undefined when it is. */
 export function repositoryNameProblem(name: string): string | undefined {
-  if (name.length === 0) return "the repository name is empty";
-  if (name.length > MAX_REPOSITORY_LENGTH) {
-    return `the repository name is ${name.length} characters long; at most ${MAX_REPOSITORY_LENGTH} are allowed`;
-  }
+  const problem = nameProblem(() => HOST.repository(name));
+  if (problem !== undefined) return problem;
   for (const component of name.split("/")) {
     if (!COMPONENT.test(component)) {
       return (
-        `the path component ${JSON.stringify(component)} is not allowed; components are ` +
-        'lowercase letters and digits, separated by ".", "_", "__" or "-"'
+        `Invalid repository ${JSON.stringify(name)}: the path component ${JSON.stringify(component)} ` +
+        'must be lowercase letters and digits separated by ".", "_", "__" or "-"'
       );
     }
   }
@@ -28,5 +38,5 @@ export function repositoryNameProblem(name: string): string | undefined {
 
 /** True for a tag the spec allows: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`. */
 export function isValidTag(tag: string): boolean {
-  return TAG.test(tag);
+  return TAG_START.test(tag) && nameProblem(() => HOST.repository("x").tag(tag)) === undefined;
 }

@@ -78,7 +78,7 @@ describe.each(STORAGE_KINDS)("blobs (%s storage)", (kind) => {
     const missing = await api().call(`/v2/blobs/none/blobs/${sha256("nothing")}`);
     expect(missing.status).toBe(404);
     expect(missing.codes()).toEqual(["BLOB_UNKNOWN"]);
-    for (const bad of ["sha256:abc", "md5:0123", "sha256:" + "A".repeat(64), "nodigest"]) {
+    for (const bad of ["sha256:abc", "md5:0123", `sha256:${"A".repeat(64)}`, "nodigest"]) {
       const res = await api().call(`/v2/blobs/none/blobs/${bad}`);
       expect(res.status, bad).toBe(400);
       expect(res.codes(), bad).toEqual(["DIGEST_INVALID"]);
