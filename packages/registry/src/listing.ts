@@ -2,7 +2,7 @@ import type { RegistryCore, RequestContext } from "./core.js";
 import { digestParam } from "./digests.js";
 import { apiError } from "./distribution-error.js";
 import { MediaType } from "./interim-oci.js";
-import { jsonResponse, type RegistryResponse } from "./response.js";
+import { bytesResponse, type RegistryResponse } from "./response.js";
 
 /**
  * The page size `n`. Like distribution, an unparsable or negative `n` counts as absent, and a
@@ -48,6 +48,14 @@ function linkHeader(next: string | undefined): Record<string, string> {
   return next ? { Link: `<${next}>; rel="next"` } : {};
 }
 
+/** A JSON list answer; like distribution's, the body ends with a newline. */
+function listResponse(value: unknown, headers: Record<string, string>): RegistryResponse {
+  return bytesResponse(200, `${JSON.stringify(value)}\n`, {
+    "Content-Type": "application/json; charset=utf-8",
+    ...headers,
+  });
+}
+
 /** GET /v2/<name>/tags/list with `n` and `last`, sorted, with a Link header between pages. */
 export async function listTags(
   core: RegistryCore,
@@ -65,7 +73,7 @@ export async function listTags(
     n,
     `/v2/${repository}/tags/list`,
   );
-  return jsonResponse(200, { name: repository, tags: entries }, linkHeader(next));
+  return listResponse({ name: repository, tags: entries }, linkHeader(next));
 }
 
 /** GET /v2/_catalog with `n` (default 100, like distribution) and `last`. */
@@ -76,7 +84,7 @@ export async function listCatalog(
   const n = pageSize(ctx.url, core.limits.maxPageSize) ?? core.limits.defaultCatalogPageSize;
   const repositories = (await core.storage.listRepositories({ signal: ctx.signal })).sort();
   const { entries, next } = page(repositories, ctx.url.searchParams.get("last"), n, "/v2/_catalog");
-  return jsonResponse(200, { repositories: entries }, linkHeader(next));
+  return listResponse({ repositories: entries }, linkHeader(next));
 }
 
 /** GET /v2/<name>/referrers/<digest>, optionally filtered by `artifactType`. */
@@ -100,8 +108,7 @@ export async function listReferrers(
     headers["OCI-Filters-Applied"] = "artifactType";
   }
   referrers.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-  return jsonResponse(
-    200,
+  return listResponse(
     { schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests: referrers },
     headers,
   );
