@@ -154,7 +154,11 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
           if (isMissing(error)) throw blobUnknown(digest);
           throw error;
         }
-        return handle.createReadStream({ start: options.start, end: options.end });
+        return handle.createReadStream({
+          start: options.start,
+          end: options.end,
+          signal: options.signal,
+        });
       });
     },
 
@@ -231,10 +235,10 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
         }
       });
     },
-    async readUpload(id) {
+    async readUpload(id, call: StorageCallOptions = {}) {
       await init();
       await io("read upload", id, () => requireUpload(id, "read upload"));
-      return createReadStream(uploadPath(id, "data"));
+      return createReadStream(uploadPath(id, "data"), { signal: call.signal });
     },
     async commitUpload(id, digest, options = {}) {
       await init();
