@@ -180,33 +180,18 @@ function basicAuthenticator(options: BasicAuthOptions): Authenticator {
   return {
     authorize(req, route) {
       const needed = neededAccess(route, req.method ?? "GET");
+      const unauthorized = (detail: unknown) =>
+        apiError(401, "UNAUTHORIZED", "authentication required", detail, challenge);
       const credentials = basicCredentials(req);
-      if (credentials && !checkUser(options.users, credentials)) {
-        return apiError(
-          401,
-          "UNAUTHORIZED",
-          "authentication required",
-          accessDetail(needed),
-          challenge,
-        );
-      }
+      if (credentials && !checkUser(options.users, credentials))
+        return unauthorized(accessDetail(needed));
       const user = credentials?.user;
       const can = (type: "repository" | "registry", name: string, action: AccessAction) =>
         policy({ user, type, name, action });
-      if (route.kind === "ping" && user === undefined) {
-        return apiError(401, "UNAUTHORIZED", "authentication required", null, challenge);
-      }
+      if (route.kind === "ping" && user === undefined) return unauthorized(null);
       for (const action of needed?.actions ?? []) {
         if (!can(needed?.type ?? "repository", needed?.name ?? "", action)) {
-          if (user === undefined) {
-            return apiError(
-              401,
-              "UNAUTHORIZED",
-              "authentication required",
-              accessDetail(needed),
-              challenge,
-            );
-          }
+          if (user === undefined) return unauthorized(accessDetail(needed));
           return apiError(
             403,
             "DENIED",

@@ -54,7 +54,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
       await mkdir(uploadsDir, { recursive: true });
       await mkdir(reposDir, { recursive: true });
       // Whatever is in tmp/ was being written when a previous process stopped: never valid.
-      const leftovers = (await readdir(tmpDir).catch(() => [])).map((f) => join(tmpDir, f));
+      const leftovers = (await listDir(tmpDir)).map((f) => join(tmpDir, f));
       await rm(tmpDir, { recursive: true, force: true });
       await mkdir(tmpDir, { recursive: true });
       if (leftovers.length > 0) options.onCleanup?.(leftovers);
@@ -115,10 +115,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
   };
 
   const nonEmpty = async (dir: string, depth: number): Promise<boolean> => {
-    const entries = await readdir(dir).catch((error) => {
-      if (isMissing(error)) return [] as string[];
-      throw error;
-    });
+    const entries = await listDir(dir);
     if (depth === 0) return entries.length > 0;
     for (const entry of entries) if (await nonEmpty(join(dir, entry), depth - 1)) return true;
     return false;
@@ -328,7 +325,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
           }
         }
         const referrers = repoPath(repository, "_referrers");
-        for (const subject of await readdir(referrers).catch(() => [] as string[])) {
+        for (const subject of await listDir(referrers)) {
           await removeFile(join(referrers, subject, digestPath(digest).join("-")));
         }
         return true;
@@ -357,10 +354,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
     async listTags(repository) {
       await init();
       return io("list tags", repository, async () => {
-        const files = await readdir(repoPath(repository, "_tags")).catch((error) => {
-          if (isMissing(error)) return [] as string[];
-          throw error;
-        });
+        const files = await listDir(repoPath(repository, "_tags"));
         return files.map(decodeTag);
       });
     },
@@ -369,10 +363,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
       await init();
       return io("list referrers", repository, async () => {
         const dir = referrerDir(repository, subject);
-        const files = await readdir(dir).catch((error) => {
-          if (isMissing(error)) return [] as string[];
-          throw error;
-        });
+        const files = await listDir(dir);
         const descriptors: ReferrerDescriptor[] = [];
         for (const file of files) {
           try {
@@ -417,6 +408,16 @@ function encodeTag(tag: string): string {
 }
 function decodeTag(file: string): string {
   return file.replace(/\^([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The entries of a directory; none when it does not exist. */
+async function listDir(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
 }
 
 function isMissing(error: unknown): boolean {
