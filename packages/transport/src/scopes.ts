@@ -22,6 +22,17 @@ function parseScope(scope: string): ParsedScope | undefined {
   };
 }
 
+const ACTION_ORDER = ["pull", "push", "delete", "*"];
+
+/** A fixed action order, so the same grant is always spelled the same way (registries vary). */
+function sortActions(actions: readonly string[]): string[] {
+  const rank = (action: string) => {
+    const index = ACTION_ORDER.indexOf(action);
+    return index < 0 ? ACTION_ORDER.length : index;
+  };
+  return [...actions].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /**
  * Merges scope lists in order: the first mention of a resource fixes its position, later
  * mentions add actions. With `prepend`, the incoming scopes go first, because some registries
@@ -56,7 +67,7 @@ export function mergeScopes(
     }
   }
   return order.map(({ kind, key }) =>
-    kind === "opaque" ? key : `${key}:${(resources.get(key) ?? []).join(",")}`,
+    kind === "opaque" ? key : `${key}:${sortActions(resources.get(key) ?? []).join(",")}`,
   );
 }
 

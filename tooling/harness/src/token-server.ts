@@ -368,10 +368,12 @@ export async function startTokenServer(
     },
     revokeRefreshTokens: () => refreshTokens.clear(),
     configure(changes) {
-      Object.assign(
-        settings,
-        Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
-      );
+      for (const [key, value] of Object.entries(changes)) {
+        // jwtLifetimeSeconds: undefined means "same as expires_in" again; other keys need a value.
+        if (value !== undefined || key === "jwtLifetimeSeconds") {
+          (settings as Record<string, unknown>)[key] = value;
+        }
+      }
     },
     verify(token) {
       const [header, payload, signature] = token.split(".");
