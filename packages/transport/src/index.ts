@@ -15,7 +15,7 @@ export {
 export type { HostLimits } from "./host-limiter.js";
 export { inspectToken, type TokenInfo } from "./jwt.js";
 export { type Link, nextLink, parseLinkHeader } from "./link-header.js";
-export type { PingResult, RegistryLike } from "./ping.js";
+export type { PingResult, RegistryInput, RegistryLike } from "./ping.js";
 export { parseRateLimit, type RateLimit } from "./rate-limit.js";
 export { redactHeaders, redactUrl } from "./redact.js";
 export type { BodySource, RequestBody } from "./request-body.js";

@@ -1,3 +1,4 @@
+import { Registry } from "@hoist/name";
 import { type Challenge, parseChallenges, preferredChallenge } from "./challenge.js";
 import { TransportError } from "./errors.js";
 import type { RateLimit } from "./rate-limit.js";
@@ -35,6 +36,27 @@ export interface PingResult {
 /** How long https gets on its own before http is tried too (go-containerregistry's value). */
 export const HTTP_FALLBACK_DELAY_MS = 300;
 const MAX_PING_REDIRECTS = 5;
+
+/** A registry as callers may name it: a parsed one, or a "host[:port]" string. */
+export type RegistryInput = RegistryLike | string;
+
+/** Parses a string with @hoist/name (so loopback and RFC 1918 hosts may use http) and checks the rest. */
+export function toRegistry(input: RegistryInput, operation: string): RegistryLike {
+  if (typeof input === "string") {
+    try {
+      return Registry.parse(input);
+    } catch (cause) {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new TransportError(`"${input.slice(0, 200)}" is not a registry host: ${why}`, {
+        code: "HOIST_TRANSPORT_INVALID_OPTIONS",
+        operation,
+        cause,
+      });
+    }
+  }
+  checkRegistry(input, operation);
+  return input;
+}
 
 export function checkRegistry(registry: RegistryLike, operation: string): void {
   const valid =
@@ -142,10 +164,10 @@ async function pingScheme(
  */
 export async function ping(
   engine: Engine,
-  registry: RegistryLike,
+  input: RegistryInput,
   options: { signal?: AbortSignal | undefined } = {},
 ): Promise<PingResult> {
-  checkRegistry(registry, "ping");
+  const registry = toRegistry(input, "ping");
   if (registry.scheme === "https") return pingScheme(engine, registry, "https", options.signal);
 
   const losers = new AbortController();

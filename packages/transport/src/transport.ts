@@ -4,7 +4,13 @@ import { type Clock, systemClock } from "./clock.js";
 import { createDispatcher, type ProxyOptions, type TlsOptions } from "./dispatcher.js";
 import { TransportError } from "./errors.js";
 import { HostLimiter, type HostLimits } from "./host-limiter.js";
-import { checkRegistry, type PingResult, ping, type RegistryLike } from "./ping.js";
+import {
+  type PingResult,
+  ping,
+  type RegistryInput,
+  type RegistryLike,
+  toRegistry,
+} from "./ping.js";
 import { type RetryPolicy, type RetryPolicyOptions, resolveRetryPolicy } from "./retry-policy.js";
 import type { Engine } from "./send.js";
 import { createSession, credentialOf, type Session } from "./session.js";
@@ -53,7 +59,8 @@ export interface TransportOptions {
 }
 
 export interface SessionOptions {
-  registry: RegistryLike;
+  /** A Registry from @hoist/name, or "host[:port]" (parsed with @hoist/name). */
+  registry: RegistryInput;
   /** Credentials to use. Pass this or `keychain`, not both; neither means anonymous. */
   authenticator?: Authenticator;
   /** Looked up once for `resource` (default: the registry). */
@@ -80,7 +87,7 @@ export interface Transport {
   readonly userAgent: string;
   readonly retryPolicy: RetryPolicy;
   /** `GET /v2/`: learns the registry's scheme and auth challenge. Always asks the registry. */
-  ping(registry: RegistryLike, options?: PingOptions): Promise<PingResult>;
+  ping(registry: RegistryInput, options?: PingOptions): Promise<PingResult>;
   /**
    * Opens an authenticated session with a registry: pings it (once per transport and
    * registry) and resolves credentials. Tokens are fetched when the first request needs one.
@@ -154,6 +161,7 @@ function hostLimitsResolver(
 
 async function resolveAuthenticator(
   options: SessionOptions,
+  registry: RegistryLike,
   operation: string,
 ): Promise<Authenticator> {
   if (options.authenticator && options.keychain) {
@@ -175,7 +183,7 @@ async function resolveAuthenticator(
     return options.authenticator;
   }
   if (!options.keychain) return ANONYMOUS;
-  const resource = options.resource ?? options.registry;
+  const resource = options.resource ?? registry;
   try {
     return await options.keychain.resolve(
       resource,
@@ -243,7 +251,6 @@ export function createTransport(options: TransportOptions = {}): Transport {
     registry: RegistryLike,
     signal: AbortSignal | undefined,
   ): Promise<PingResult> => {
-    checkRegistry(registry, "session");
     const key = `${registry.scheme}://${registry.host}`;
     let shared = pings.get(key);
     if (!shared) {
@@ -278,8 +285,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
     userAgent: engine.userAgent,
     retryPolicy: retry,
 
-    async ping(registry, pingOptions = {}) {
+    async ping(input, pingOptions = {}) {
       ensureOpen("ping");
+      const registry = toRegistry(input, "ping");
       const result = await ping(engine, registry, { signal: pingOptions.signal });
       pings.set(`${registry.scheme}://${registry.host}`, Promise.resolve(result));
       return result;
@@ -294,12 +302,13 @@ export function createTransport(options: TransportOptions = {}): Transport {
       if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === "string")) {
         throw invalid('scopes must be an array of strings such as "repository:foo/bar:pull".');
       }
-      const authenticator = await resolveAuthenticator(sessionOptions, "session");
-      const pinged = await cachedPing(sessionOptions.registry, sessionOptions.signal);
+      const registry = toRegistry(sessionOptions.registry, "session");
+      const authenticator = await resolveAuthenticator(sessionOptions, registry, "session");
+      const pinged = await cachedPing(registry, sessionOptions.signal);
       return createSession({
         engine,
         tokens,
-        registry: sessionOptions.registry,
+        registry,
         ping: pinged,
         authenticator,
         scopes,
@@ -310,20 +319,17 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
     async exchangeToken(exchangeOptions) {
       ensureOpen("token exchange");
-      const authenticator = await resolveAuthenticator(exchangeOptions, "token exchange");
-      const pinged = await cachedPing(exchangeOptions.registry, exchangeOptions.signal);
+      const registry = toRegistry(exchangeOptions.registry, "token exchange");
+      const authenticator = await resolveAuthenticator(exchangeOptions, registry, "token exchange");
+      const pinged = await cachedPing(registry, exchangeOptions.signal);
       const challenge = pinged.challenge;
       if (challenge?.scheme !== "bearer") {
         throw new TransportError(
-          `${exchangeOptions.registry.host} does not use token authentication (its challenge is ${challenge ? `"${challenge.scheme}"` : "absent"}), so there is no token to get.`,
+          `${registry.host} does not use token authentication (its challenge is ${challenge ? `"${challenge.scheme}"` : "absent"}), so there is no token to get.`,
           { code: "HOIST_TRANSPORT_NOT_BEARER", operation: "token exchange" },
         );
       }
-      const credential = await credentialOf(
-        authenticator,
-        exchangeOptions.signal,
-        exchangeOptions.registry.host,
-      );
+      const credential = await credentialOf(authenticator, exchangeOptions.signal, registry.host);
       return exchangeToken({
         engine,
         challenge,

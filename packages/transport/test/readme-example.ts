@@ -11,8 +11,8 @@ export async function listTags(options: {
   const transport = createTransport({ userAgent: "readme-example/1.0" });
   try {
     const session = await transport.session({
-      // A Registry from @hoist/name fits here too; loopback registries may use plain http.
-      registry: { host: options.host, scheme: "http", toString: () => options.host },
+      // "host[:port]", or a Registry from @hoist/name; loopback registries may use plain http.
+      registry: options.host,
       authenticator: basic(options.username, options.password),
       scopes: [`repository:${options.repository}:pull`],
     });

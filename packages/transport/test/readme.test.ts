@@ -22,7 +22,11 @@ describe("README", () => {
       const manifest = JSON.stringify({
         schemaVersion: 2,
         mediaType: "application/vnd.oci.image.manifest.v1+json",
-        config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          digest: configDigest,
+          size: config.length,
+        },
         layers: [],
       });
       const put = await session.request({
@@ -37,9 +41,14 @@ describe("README", () => {
       await transport.close();
     }
 
-    expect(await listTags({ host: registry().host, repository: "team/app", username: "ci", password: "ci-secret" })).toEqual([
-      "v1",
-    ]);
+    expect(
+      await listTags({
+        host: registry().host,
+        repository: "team/app",
+        username: "ci",
+        password: "ci-secret",
+      }),
+    ).toEqual(["v1"]);
   });
 
   it("shows the example exactly as the test runs it", () => {

@@ -10,7 +10,7 @@ import {
   useTokenAuthRegistry,
 } from "@hoist/harness";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { createTransport, RegistryError, type Session } from "../src/index.js";
+import { createTransport, type RegistryError, type Session } from "../src/index.js";
 import { caught, debugLog, pushBlob, registryAt } from "./helpers.js";
 
 const BLOB = new TextEncoder().encode("layer bytes served by a CDN");
@@ -24,10 +24,19 @@ describe("redirects to a second loopback origin", () => {
     () => startFaultProxy({ target: env().registry.url }),
     (p) => p.stop(),
   );
-  const cdn = useStarted<RunningHttpOrigin>("cdn", () => startHttpOrigin(), (o) => o.stop());
+  const cdn = useStarted<RunningHttpOrigin>(
+    "cdn",
+    () => startHttpOrigin(),
+    (o) => o.stop(),
+  );
   const cdnTokens = useStarted<RunningTokenServer>(
     "cdn token server",
-    () => startTokenServer({ service: "cdn", issuer: "cdn-issuer", anonymous: [{ type: "blob", name: "*", actions: ["read"] }] }),
+    () =>
+      startTokenServer({
+        service: "cdn",
+        issuer: "cdn-issuer",
+        anonymous: [{ type: "blob", name: "*", actions: ["read"] }],
+      }),
     (t) => t.stop(),
   );
   const log = debugLog();
@@ -59,14 +68,22 @@ describe("redirects to a second loopback origin", () => {
       {
         method: "GET",
         path: blobPath(),
-        fault: { kind: "redirect", status: 307, location: `${cdn().url}/blobs/${digest}?X-Amz-Signature=s3cr3t&X-Amz-Expires=60` },
+        fault: {
+          kind: "redirect",
+          status: 307,
+          location: `${cdn().url}/blobs/${digest}?X-Amz-Signature=s3cr3t&X-Amz-Expires=60`,
+        },
       },
     ]);
     cdn().setHandler((request, res) => {
       res.writeHead(request.headers.authorization ? 400 : 200, { "content-length": BLOB.length });
       res.end(BLOB);
     });
-    const res = await session.request({ method: "GET", path: blobPath(), headers: { accept: "*/*" } });
+    const res = await session.request({
+      method: "GET",
+      path: blobPath(),
+      headers: { accept: "*/*" },
+    });
     expect(await res.bytes()).toEqual(BLOB);
     expect(res.redirected).toBe(true);
     expect(new URL(res.url).origin).toBe(cdn().url);
@@ -82,7 +99,11 @@ describe("redirects to a second loopback origin", () => {
 
   it("gets a redirect target that challenges its own anonymous token from its own realm", async () => {
     proxy().setRules([
-      { method: "GET", path: blobPath(), fault: { kind: "redirect", status: 302, location: `${cdn().url}/protected/${digest}` } },
+      {
+        method: "GET",
+        path: blobPath(),
+        fault: { kind: "redirect", status: 302, location: `${cdn().url}/protected/${digest}` },
+      },
     ]);
     cdn().setHandler((request, res) => {
       const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
@@ -108,9 +129,17 @@ describe("redirects to a second loopback origin", () => {
     // The registry's token never reached the CDN, and the CDN's exchange was anonymous.
     const registryAuthorization = proxy().requests().at(-1)?.headers.authorization;
     expect(registryAuthorization).toMatch(/^Bearer /);
-    expect(cdn().requests().map((r) => r.headers.authorization)).not.toContain(registryAuthorization);
+    expect(
+      cdn()
+        .requests()
+        .map((r) => r.headers.authorization),
+    ).not.toContain(registryAuthorization);
     expect(cdnTokens().requests()).toEqual([
-      expect.objectContaining({ grantType: "anonymous", authorization: false, scopes: [`blob:${digest}:read`] }),
+      expect.objectContaining({
+        grantType: "anonymous",
+        authorization: false,
+        scopes: [`blob:${digest}:read`],
+      }),
     ]);
     // The session's own token and scopes are untouched.
     expect(registryTokens()).toBe(before);
@@ -119,7 +148,11 @@ describe("redirects to a second loopback origin", () => {
 
   it("keeps credentials on a relative redirect within the registry", async () => {
     proxy().setRules([
-      { method: "GET", path: "/v2/redirect/app/moved", fault: { kind: "redirect", status: 301, location: blobPath() } },
+      {
+        method: "GET",
+        path: "/v2/redirect/app/moved",
+        fault: { kind: "redirect", status: 301, location: blobPath() },
+      },
     ]);
     const res = await session.request({ method: "GET", path: "/v2/redirect/app/moved" });
     expect(await res.bytes()).toEqual(BLOB);
@@ -129,26 +162,49 @@ describe("redirects to a second loopback origin", () => {
   });
 
   it("stops a redirect loop after the maximum number of hops", async () => {
-    proxy().setRules([{ method: "GET", path: "/v2/loop", fault: { kind: "redirect", location: "/v2/loop" } }]);
+    proxy().setRules([
+      { method: "GET", path: "/v2/loop", fault: { kind: "redirect", location: "/v2/loop" } },
+    ]);
     const error = await caught(() => session.request({ method: "GET", path: "/v2/loop" }));
     expect(error.code).toBe("HOIST_TRANSPORT_TOO_MANY_REDIRECTS");
-    expect(proxy().requests().filter((r) => r.path === "/v2/loop")).toHaveLength(6);
+    expect(
+      proxy()
+        .requests()
+        .filter((r) => r.path === "/v2/loop"),
+    ).toHaveLength(6);
   });
 
   it("refuses to be redirected to the cloud metadata service", async () => {
     proxy().setRules([
-      { method: "GET", path: "/v2/ssrf", fault: { kind: "redirect", location: "http://169.254.169.254/latest/meta-data/" } },
+      {
+        method: "GET",
+        path: "/v2/ssrf",
+        fault: { kind: "redirect", location: "http://169.254.169.254/latest/meta-data/" },
+      },
     ]);
     const error = await caught(() => session.request({ method: "GET", path: "/v2/ssrf" }));
     expect(error.code).toBe("HOIST_TRANSPORT_UNSAFE_TARGET");
   });
 
   it("returns redirects as they are when asked to", async () => {
-    proxy().setRules([{ method: "GET", path: blobPath(), fault: { kind: "redirect", status: 307, location: `${cdn().url}/x` } }]);
-    const res = await session.request({ method: "GET", path: blobPath(), redirect: "manual", expectStatus: [307] });
+    proxy().setRules([
+      {
+        method: "GET",
+        path: blobPath(),
+        fault: { kind: "redirect", status: 307, location: `${cdn().url}/x` },
+      },
+    ]);
+    const res = await session.request({
+      method: "GET",
+      path: blobPath(),
+      redirect: "manual",
+      expectStatus: [307],
+    });
     expect(res.headers.get("location")).toBe(`${cdn().url}/x`);
     expect(cdn().requests()).toHaveLength(0);
-    const error = await caught<RegistryError>(() => session.request({ method: "GET", path: blobPath(), redirect: "manual" }));
+    const error = await caught<RegistryError>(() =>
+      session.request({ method: "GET", path: blobPath(), redirect: "manual" }),
+    );
     expect(error.status).toBe(307);
   });
 });
