@@ -1,45 +1,48 @@
 import type { RateLimit } from "./rate-limit.js";
 
 /** Stable codes of every error this package throws. Callers match on these, never on messages. */
-export type TransportErrorCode =
+export const TRANSPORT_ERROR_CODES = [
   /** An option or argument was invalid (bad URL, conflicting options, out-of-range number). */
-  | "HOIST_TRANSPORT_INVALID_OPTIONS"
+  "HOIST_TRANSPORT_INVALID_OPTIONS",
   /** The registry answered with a status the caller did not expect; see {@link RegistryError}. */
-  | "HOIST_TRANSPORT_REGISTRY_ERROR"
+  "HOIST_TRANSPORT_REGISTRY_ERROR",
   /** The connection failed: refused, reset, closed early, DNS failure. */
-  | "HOIST_TRANSPORT_NETWORK"
+  "HOIST_TRANSPORT_NETWORK",
   /** TLS failed: certificate not trusted, wrong host name, protocol mismatch. */
-  | "HOIST_TRANSPORT_TLS"
+  "HOIST_TRANSPORT_TLS",
   /** Connecting, waiting for headers or waiting for body bytes took too long. */
-  | "HOIST_TRANSPORT_TIMEOUT"
+  "HOIST_TRANSPORT_TIMEOUT",
   /** The caller's AbortSignal fired. */
-  | "HOIST_TRANSPORT_ABORTED"
+  "HOIST_TRANSPORT_ABORTED",
   /** Neither https nor (where allowed) http reached the registry's /v2/ endpoint. */
-  | "HOIST_TRANSPORT_PING_FAILED"
+  "HOIST_TRANSPORT_PING_FAILED",
   /** A WWW-Authenticate header could not be parsed, or was hostile (too long, too many parts). */
-  | "HOIST_TRANSPORT_BAD_CHALLENGE"
+  "HOIST_TRANSPORT_BAD_CHALLENGE",
   /** A Link header could not be parsed. */
-  | "HOIST_TRANSPORT_BAD_LINK"
+  "HOIST_TRANSPORT_BAD_LINK",
   /** A token realm was refused: not http(s), a downgrade to http, or an internal address. */
-  | "HOIST_TRANSPORT_UNSAFE_REALM"
+  "HOIST_TRANSPORT_UNSAFE_REALM",
   /** A redirect or absolute URL pointed somewhere the transport will not go. */
-  | "HOIST_TRANSPORT_UNSAFE_TARGET"
+  "HOIST_TRANSPORT_UNSAFE_TARGET",
   /** More redirects than allowed. */
-  | "HOIST_TRANSPORT_TOO_MANY_REDIRECTS"
-  /** The token endpoint refused to issue a token. */
-  | "HOIST_TRANSPORT_TOKEN_EXCHANGE"
+  "HOIST_TRANSPORT_TOO_MANY_REDIRECTS",
+  /** The token endpoint refused to issue a token; see {@link TokenExchangeError}. */
+  "HOIST_TRANSPORT_TOKEN_EXCHANGE",
   /** The token endpoint answered 2xx but without a usable token. */
-  | "HOIST_TRANSPORT_BAD_TOKEN_RESPONSE"
+  "HOIST_TRANSPORT_BAD_TOKEN_RESPONSE",
   /** The registry's challenge is not Bearer, so there is no token to exchange. */
-  | "HOIST_TRANSPORT_NOT_BEARER"
+  "HOIST_TRANSPORT_NOT_BEARER",
   /** The authenticator or keychain failed to produce a credential. */
-  | "HOIST_TRANSPORT_CREDENTIALS"
+  "HOIST_TRANSPORT_CREDENTIALS",
   /** A response body was larger than the limit set for it. */
-  | "HOIST_TRANSPORT_BODY_TOO_LARGE"
+  "HOIST_TRANSPORT_BODY_TOO_LARGE",
   /** A response body was not what was promised (for example not JSON). */
-  | "HOIST_TRANSPORT_BAD_RESPONSE"
+  "HOIST_TRANSPORT_BAD_RESPONSE",
   /** The transport was closed. */
-  | "HOIST_TRANSPORT_CLOSED";
+  "HOIST_TRANSPORT_CLOSED",
+] as const;
+
+export type TransportErrorCode = (typeof TRANSPORT_ERROR_CODES)[number];
 
 export interface TransportErrorOptions {
   code: TransportErrorCode;

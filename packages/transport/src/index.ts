@@ -9,6 +9,7 @@ export {
   RegistryError,
   type RegistryErrorCode,
   TokenExchangeError,
+  TRANSPORT_ERROR_CODES,
   TransportError,
   type TransportErrorCode,
 } from "./errors.js";

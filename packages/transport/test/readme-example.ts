@@ -1,5 +1,5 @@
 import { basic } from "@hoist/authn";
-import { createTransport } from "@hoist/transport";
+import { createTransport } from "../src/index.js";
 
 /** Lists a repository's tags on a registry that wants a username and password. */
 export async function listTags(options: {

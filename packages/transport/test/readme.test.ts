@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { basic } from "@hoist/authn";
 import { useHtpasswdRegistry } from "@hoist/harness";
 import { describe, expect, it } from "vitest";
-import { createTransport } from "../src/index.js";
+import { createTransport, TRANSPORT_ERROR_CODES } from "../src/index.js";
 import { pushBlob, registryAt } from "./helpers.js";
 import { listTags } from "./readme-example.js";
 
@@ -53,7 +53,17 @@ describe("README", () => {
 
   it("shows the example exactly as the test runs it", () => {
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-    const example = readFileSync(new URL("./readme-example.ts", import.meta.url), "utf8");
+    // The README imports the published name; the test imports the source.
+    const example = readFileSync(new URL("./readme-example.ts", import.meta.url), "utf8").replace(
+      'from "../src/index.js"',
+      'from "@hoist/transport"',
+    );
     expect(readme).toContain(example.trim());
+  });
+
+  it("documents every error code", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    for (const code of TRANSPORT_ERROR_CODES)
+      expect(readme).toMatch(new RegExp(`^\\| \`${code}\` +\\|`, "m"));
   });
 });
