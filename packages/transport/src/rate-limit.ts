@@ -28,16 +28,21 @@ interface Quota {
   window?: number;
 }
 
-/** Parses "100;w=21600" (and the draft's "100, 100;w=21600" list form); the first number wins. */
+/**
+ * Parses "100;w=21600" and the draft's list form "100, 100;w=21600": the count comes from the
+ * first element, the window from the first element that names one.
+ */
 function parseQuota(raw: string | null): Quota | undefined {
   if (raw === null || raw.length > MAX_VALUE_CHARS) return undefined;
-  const first = raw.split(",")[0]?.trim() ?? "";
-  const [count, ...params] = first.split(";");
+  const elements = raw.split(",");
+  const count = elements[0]?.split(";")[0];
   if (!count || !/^\s*\d{1,15}\s*$/.test(count)) return undefined;
   const quota: Quota = { value: Number(count.trim()) };
-  for (const param of params) {
-    const match = /^\s*w\s*=\s*(\d{1,15})\s*$/i.exec(param);
-    if (match?.[1]) quota.window = Number(match[1]);
+  for (const element of elements) {
+    for (const param of element.split(";").slice(1)) {
+      const match = /^\s*w\s*=\s*(\d{1,15})\s*$/i.exec(param);
+      if (match?.[1] && quota.window === undefined) quota.window = Number(match[1]);
+    }
   }
   return quota;
 }
