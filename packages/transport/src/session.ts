@@ -8,6 +8,7 @@ import {
 import { TransportError } from "./errors.js";
 import { inspectToken } from "./jwt.js";
 import type { PingResult, RegistryLike } from "./ping.js";
+import { raceSignal } from "./race-signal.js";
 import type { RateLimit } from "./rate-limit.js";
 import { redactUrl } from "./redact.js";
 import { bufferErrorBody, buildRegistryError } from "./registry-error-body.js";
@@ -101,26 +102,6 @@ interface Authorization {
   /** Cache key and value of the bearer token used, for invalidation. */
   tokenKey?: string;
   token?: string;
-}
-
-/** Waits for `promise` unless the caller's signal fires first. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function invalidRequest(message: string): TransportError {

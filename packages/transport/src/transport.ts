@@ -11,6 +11,7 @@ import {
   type RegistryLike,
   toRegistry,
 } from "./ping.js";
+import { raceSignal } from "./race-signal.js";
 import { type RetryPolicy, type RetryPolicyOptions, resolveRetryPolicy } from "./retry-policy.js";
 import type { Engine } from "./send.js";
 import { createSession, credentialOf, type Session } from "./session.js";
@@ -260,24 +261,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
         if (pings.get(key) === shared) pings.delete(key);
       });
     }
-    if (!signal) return shared;
-    return new Promise<PingResult>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(abortError("ping", signal));
-        return;
-      }
-      const onAbort = () => reject(abortError("ping", signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-      (shared as Promise<PingResult>).then(
-        (value) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(error);
-        },
-      );
+    // The shared ping runs on; only this caller stops waiting when its signal fires.
+    return raceSignal(shared, signal).catch((error: unknown) => {
+      if (signal?.aborted && error === signal.reason) throw abortError("ping", signal);
+      throw error;
     });
   };
 

@@ -5,7 +5,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listenOnLoopback } from "./loopback-server.js";
 
 /** What the proxy does to a request a rule matched. */
 export type Fault =
@@ -132,7 +132,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
   const random = seededRandom(options.seed ?? 1);
   let rules: ActiveRule[] = (options.rules ?? []).map((rule) => ({ rule, seen: 0, applied: 0 }));
   const log: ProxyRecord[] = [];
-  const sockets = new Set<Socket>();
   const stalled = new Set<ServerResponse>();
 
   const choose = (request: FaultRequest): FaultRule | undefined => {
@@ -268,12 +267,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
         forward(req, res, record, fault);
     }
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -293,9 +288,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
       log.length = 0;
     },
     async stop() {
-      for (const socket of sockets) socket.destroy();
       stalled.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
-import { type AddressInfo, connect, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
+import { listenOnLoopback } from "./loopback-server.js";
 
 export interface ForwardProxyRecord {
   /** "CONNECT" for tunnels, else the method of an absolute-form request. */
@@ -23,7 +24,6 @@ export interface RunningForwardProxy {
  */
 export async function startForwardProxy(): Promise<RunningForwardProxy> {
   const log: ForwardProxyRecord[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((req: IncomingMessage, res) => {
     log.push({
       method: req.method ?? "GET",
@@ -73,24 +73,18 @@ export async function startForwardProxy(): Promise<RunningForwardProxy> {
       upstream.pipe(client);
       client.pipe(upstream);
     });
-    sockets.add(upstream);
-    upstream.on("close", () => sockets.delete(upstream));
+    listening.track(upstream);
     upstream.on("error", () => client.destroy());
     client.on("error", () => upstream.destroy());
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     requests: () => [...log],
     async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

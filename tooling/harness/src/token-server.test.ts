@@ -1,24 +1,7 @@
-import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { useTokenAuthRegistry } from "./auth-registries.js";
 import { startFaultProxy } from "./fault-proxy.js";
-
-function get(
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, { headers }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => {
-        body += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    })
-      .on("error", reject)
-      .end();
-  });
-}
+import { plainGet } from "./http-get.js";
 
 describe("token server and registry", () => {
   const env = useTokenAuthRegistry({
@@ -28,7 +11,7 @@ describe("token server and registry", () => {
   it("issues tokens the real registry accepts, granting only what the rules allow", async () => {
     const basic = `Basic ${Buffer.from("alice:pw").toString("base64")}`;
     const tokenUrl = `${env().tokenServer.realm}?service=hoist-registry&scope=repository:alice/app:pull,push`;
-    const answer = await get(tokenUrl, { authorization: basic });
+    const answer = await plainGet(tokenUrl, { authorization: basic });
     expect(answer.status).toBe(200);
     const { token, access_token, expires_in } = JSON.parse(answer.body);
     expect(token).toBe(access_token);
@@ -38,17 +21,17 @@ describe("token server and registry", () => {
       access: [{ name: "alice/app", actions: ["pull"] }],
     });
 
-    const res = await get(`${env().registry.url}/v2/alice/app/tags/list`, {
+    const res = await plainGet(`${env().registry.url}/v2/alice/app/tags/list`, {
       authorization: `Bearer ${token}`,
     });
     expect(res.status).toBe(404); // authorised; the repository just does not exist
-    const denied = await get(`${env().registry.url}/v2/bob/app/tags/list`, {
+    const denied = await plainGet(`${env().registry.url}/v2/bob/app/tags/list`, {
       authorization: `Bearer ${token}`,
     });
     expect(denied.status).toBe(401);
     expect(String(denied.headers["www-authenticate"])).toContain('error="insufficient_scope"');
 
-    const wrong = await get(tokenUrl, {
+    const wrong = await plainGet(tokenUrl, {
       authorization: `Basic ${Buffer.from("alice:no").toString("base64")}`,
     });
     expect(wrong.status).toBe(401);
@@ -69,7 +52,7 @@ describe("token server and registry", () => {
     });
     try {
       const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await get(`${proxy.url}/v2/`)).status);
+      for (let i = 0; i < 3; i++) statuses.push((await plainGet(`${proxy.url}/v2/`)).status);
       expect(statuses).toEqual([401, 503, 401]);
       expect(proxy.requests().map((r) => r.fault)).toEqual([undefined, "status", undefined]);
     } finally {
