@@ -71,13 +71,6 @@ export function mergeScopes(
   );
 }
 
-/** Whether `held` already grants everything `wanted` asks for. */
-export function coversScopes(held: readonly string[], wanted: readonly string[]): boolean {
-  const merged = mergeScopes(held, wanted);
-  const normalised = mergeScopes(held, []);
-  return merged.length === normalised.length && merged.every((scope, i) => scope === normalised[i]);
-}
-
 /** An order-independent key for a scope set (for token caching). */
 export function scopeKey(scopes: readonly string[]): string {
   return mergeScopes(scopes, [])
