@@ -17,13 +17,15 @@ export interface DockerRegistryOptions {
   storageRoot?: string;
   /** Milliseconds to wait for the registry to answer on /v2/. Default 15000. */
   startTimeoutMs?: number;
+  /** Serve https with this certificate and key (PEM file paths); `url` then starts with https. */
+  tls?: { certificatePath: string; keyPath: string };
 }
 
 export interface RunningDockerRegistry {
   /** "127.0.0.1:PORT", usable as a registry host in references. */
   readonly host: string;
   readonly port: number;
-  /** "http://127.0.0.1:PORT" */
+  /** "http://127.0.0.1:PORT" ("https://..." with the tls option) */
   readonly url: string;
   readonly storageRoot: string;
   /** Everything the registry has logged so far (access log included). */
@@ -70,7 +72,13 @@ async function startOnce(
         delete: { enabled: true },
         maintenance: { uploadpurging: { enabled: false } },
       },
-      http: { addr: `127.0.0.1:${port}`, secret: "hoist-test-secret" },
+      http: {
+        addr: `127.0.0.1:${port}`,
+        secret: "hoist-test-secret",
+        ...(options.tls
+          ? { tls: { certificate: options.tls.certificatePath, key: options.tls.keyPath } }
+          : {}),
+      },
     },
     options.config,
   );
@@ -90,9 +98,10 @@ async function startOnce(
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${url}/v2/`, {
+    // A TLS registry answers a plain-http probe with 400, which still proves it is up.
+    await waitForHttp(`http://127.0.0.1:${port}/v2/`, {
       timeoutMs: options.startTimeoutMs ?? 15_000,
       gaveUp: () =>
         child.exitCode !== null
