@@ -1,11 +1,5 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
-import { findBinary, useDockerRegistry } from "@hoist/harness";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useDockerRegistry, useHtpasswdRegistry, useTokenAuthRegistry } from "@hoist/harness";
+import { describe, expect, it } from "vitest";
 import {
   client,
   DOCKER_MANIFEST,
@@ -641,29 +635,15 @@ describe("deliberate differences from distribution", () => {
 });
 
 describe("basic auth, like distribution's htpasswd", () => {
-  // The real registry reads the file when it starts, so its path is fixed now and the file is
-  // written by a hook registered before the registry's own.
-  const dir = mkdtempSync(join(tmpdir(), "hoist-registry-htpasswd-"));
-  const htpasswdFile = join(dir, "htpasswd");
-  beforeAll(async () => {
-    const htpasswd = findBinary("htpasswd", { debianPackage: "apache2-utils" });
-    const { stdout } = await promisify(execFile)(htpasswd, ["-Bbn", "alice", "wonderland"]);
-    await writeFile(htpasswdFile, stdout);
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
   const ours = useRegistry("memory", {
     auth: { type: "basic", users: { alice: "wonderland" }, realm: "Registry Realm" },
   });
-  const theirs = useDockerRegistry({
-    config: { auth: { htpasswd: { realm: "Registry Realm", path: htpasswdFile } } },
-  });
+  const theirs = useHtpasswdRegistry({ users: { alice: "wonderland" }, realm: "Registry Realm" });
   const authorization = (password: string) => ({
     Authorization: `Basic ${Buffer.from(`alice:${password}`).toString("base64")}`,
   });
 
-  const authCases: Case[] = [
+  const cases: Case[] = [
     [
       "ping without credentials",
       401,
@@ -698,10 +678,61 @@ describe("basic auth, like distribution's htpasswd", () => {
     ],
   ];
 
-  it.each(authCases)("%s", async (_, status, run) => {
+  it.each(cases)("%s", async (_, status, run) => {
     const mine = await run(client(ours().url));
     const real = await run(client(theirs().url));
     expect(real.status).toBe(status);
+    expect(mine).toEqual(real);
+  });
+});
+
+describe("bearer auth, like distribution with a token server", () => {
+  const ours = useRegistry("memory", { auth: { type: "bearer", users: { alice: "wonderland" } } });
+  const theirs = useTokenAuthRegistry({
+    users: { alice: { password: "wonderland", access: [{ name: "*", actions: ["*"] }] } },
+  });
+
+  /** The challenge with its realm (which differs by design: each names its own endpoint) replaced. */
+  const challenge = async (api: Api, path: string, method = "GET") => {
+    const res = await api.call(path, { method });
+    const header = String(res.headers["www-authenticate"]).replace(
+      /realm="[^"]*"/,
+      'realm="<realm>"',
+    );
+    return { status: res.status, codes: res.codes(), header };
+  };
+  /** Fetches a token from the challenge's realm, as a client does, and pushes with it. */
+  const pushWithToken = async (api: Api) => {
+    const res = await api.call("/v2/conf/bearer/blobs/uploads/", { method: "POST" });
+    const header = String(res.headers["www-authenticate"]);
+    const field = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(header)?.[1] ?? "";
+    const query = new URLSearchParams({ service: field("service"), scope: field("scope") });
+    const token = await client(field("realm")).call(`?${query}`, {
+      headers: { Authorization: `Basic ${Buffer.from("alice:wonderland").toString("base64")}` },
+    });
+    const { token: value } = token.json<{ token: string }>();
+    const authed = client(api.url("/").replace(/\/$/, ""), {
+      headers: { Authorization: `Bearer ${value}` },
+    });
+    const { digest } = await authed.pushBlob("conf/bearer", "with a token");
+    return observe(await authed.call(`/v2/conf/bearer/blobs/${digest}`), [], true);
+  };
+
+  const cases: [string, (api: Api) => Promise<unknown>][] = [
+    ["ping without a token", (api) => challenge(api, "/v2/")],
+    ["a pull without a token", (api) => challenge(api, "/v2/conf/bearer/tags/list")],
+    ["a push without a token", (api) => challenge(api, "/v2/conf/bearer/blobs/uploads/", "POST")],
+    [
+      "a delete without a token",
+      (api) => challenge(api, `/v2/conf/bearer/blobs/${sha256("x")}`, "DELETE"),
+    ],
+    ["the catalog without a token", (api) => challenge(api, "/v2/_catalog")],
+    ["a push with a token from the realm", pushWithToken],
+  ];
+
+  it.each(cases)("%s", async (_, run) => {
+    const mine = await run(client(ours().url));
+    const real = await run(client(theirs().registry.url));
     expect(mine).toEqual(real);
   });
 });

@@ -1,11 +1,7 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { Agent, createServer, request } from "node:http";
 import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { createCertificate } from "@hoist/harness";
 import { describe, expect, it } from "vitest";
 import { createRegistry, type RegistryLogEntry, startRegistry } from "../src/index.js";
 import { client, raw } from "./support/http.js";
@@ -158,42 +154,25 @@ describe("createRegistry", () => {
   });
 
   it("serves HTTPS, through startRegistry's tls option and a node:https server", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "hoist-registry-tls-"));
+    const certificate = createCertificate({ commonName: "127.0.0.1", ipAddresses: ["127.0.0.1"] });
+    const tls = { key: certificate.keyPem, cert: certificate.certificatePem };
+    const get = (url: string) =>
+      new Promise<{ status: number; challenge: string }>((resolve, reject) => {
+        httpsRequest(url, { ca: tls.cert, agent: false }, (res) => {
+          res.resume();
+          resolve({
+            status: res.statusCode ?? 0,
+            challenge: String(res.headers["www-authenticate"]),
+          });
+        })
+          .on("error", reject)
+          .end();
+      });
     try {
-      await promisify(execFile)("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ]);
-      const tls = {
-        key: await readFile(join(dir, "key.pem")),
-        cert: await readFile(join(dir, "cert.pem")),
-      };
-      const get = (url: string) =>
-        new Promise<number>((resolve, reject) => {
-          httpsRequest(url, { ca: tls.cert, agent: false }, (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          })
-            .on("error", reject)
-            .end();
-        });
       const started = await startRegistry({ tls });
       try {
         expect(started.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-        expect(await get(`${started.url}/v2/`)).toBe(200);
+        expect((await get(`${started.url}/v2/`)).status).toBe(200);
       } finally {
         await started.close();
       }
@@ -203,21 +182,15 @@ describe("createRegistry", () => {
       const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
       try {
         // The token realm follows the scheme the client used.
-        const challenge = await new Promise<string>((resolve, reject) => {
-          httpsRequest(`${base}/v2/`, { ca: tls.cert, agent: false }, (res) => {
-            res.resume();
-            resolve(String(res.headers["www-authenticate"]));
-          })
-            .on("error", reject)
-            .end();
-        });
-        expect(challenge).toBe(`Bearer realm="${base}/token",service="hoist-registry"`);
+        expect((await get(`${base}/v2/`)).challenge).toBe(
+          `Bearer realm="${base}/token",service="hoist-registry"`,
+        );
       } finally {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      certificate.remove();
     }
   });
 });
