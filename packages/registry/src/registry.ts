@@ -108,6 +108,36 @@ function positive(value: number | undefined, name: string, fallback: number): nu
   return value;
 }
 
+function checkShape(options: RegistryOptions): void {
+  const fail = (message: string) => {
+    throw new RegistryError(message, {
+      code: "HOIST_REGISTRY_INVALID_OPTION",
+      operation: "create registry",
+    });
+  };
+  for (const name of ["referrers", "deletes", "mount"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "boolean") {
+      fail(`${name} must be true or false, got ${quote(options[name])}`);
+    }
+  }
+  for (const name of ["blobReferences", "manifestReferences"] as const) {
+    const value = options.validation?.[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      fail(`validation.${name} must be true or false, got ${quote(value)}`);
+    }
+  }
+  if (options.logger !== undefined && typeof options.logger !== "function") {
+    fail(`logger must be a function receiving log entries, got ${quote(options.logger)}`);
+  }
+  const storage = options.storage as Partial<RegistryStorage> | undefined;
+  if (
+    storage !== undefined &&
+    (typeof storage !== "object" || typeof storage?.statBlob !== "function")
+  ) {
+    fail("storage must be a RegistryStorage, such as memoryStorage() or fileStorage(dir)");
+  }
+}
+
 /** Builds a registry without a server: use {@link Registry.handle} with your own. */
 export function createRegistry(options: RegistryOptions = {}): Registry {
   if (typeof options !== "object" || options === null) {
@@ -116,6 +146,7 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       operation: "create registry",
     });
   }
+  checkShape(options);
   const limits = options.limits ?? {};
   const core: RegistryCore = {
     storage: options.storage ?? memoryStorage(),

@@ -97,6 +97,10 @@ describe("startRegistry", () => {
     [{ port: 1.5 }, /port/],
     [{ limits: { manifestBytes: 0 } }, /limits.manifestBytes/],
     [{ limits: { maxPageSize: 2.5 } }, /limits.maxPageSize/],
+    [{ referrers: "yes" }, /referrers must be true or false/],
+    [{ validation: { blobReferences: 1 } }, /validation.blobReferences/],
+    [{ logger: "console" }, /logger must be a function/],
+    [{ storage: "/tmp/dir" }, /storage must be a RegistryStorage/],
   ])("refuses the options %j", async (options, message) => {
     const attempt = startRegistry(options as never);
     await expect(attempt).rejects.toThrow(message);
