@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeAuthField, encodeAuthField, entryCredential, helperCredential } from "./auth-entry.js";
+import {
+  decodeAuthField,
+  encodeAuthField,
+  entryCredential,
+  helperCredential,
+} from "./auth-entry.js";
 import { keyHost, normalizedKeyHost, registryAuthKey } from "./server-address.js";
 
 describe("auth field", () => {
@@ -10,7 +15,10 @@ describe("auth field", () => {
         fc.string({ minLength: 1 }).filter((s) => !s.includes(":")),
         fc.string().filter((s) => !s.endsWith("\0")),
         (username, password) => {
-          expect(decodeAuthField(encodeAuthField(username, password))).toEqual({ username, password });
+          expect(decodeAuthField(encodeAuthField(username, password))).toEqual({
+            username,
+            password,
+          });
         },
       ),
     );
@@ -22,12 +30,18 @@ describe("auth field", () => {
       username: "ab",
       password: "cd",
     });
-    expect(decodeAuthField(Buffer.from("u:p\0\0").toString("base64"))).toEqual({ username: "u", password: "p" });
+    expect(decodeAuthField(Buffer.from("u:p\0\0").toString("base64"))).toEqual({
+      username: "u",
+      password: "p",
+    });
   });
 
-  it.each(["not base64!", "dQ==", Buffer.from(":p").toString("base64"), "a"])("rejects %j", (value) => {
-    expect(decodeAuthField(value)).toBeUndefined();
-  });
+  it.each(["not base64!", "dQ==", Buffer.from(":p").toString("base64"), "a"])(
+    "rejects %j",
+    (value) => {
+      expect(decodeAuthField(value)).toBeUndefined();
+    },
+  );
 
   it("never throws on arbitrary input", () => {
     fc.assert(fc.property(fc.string(), (value) => void decodeAuthField(value)));
@@ -36,7 +50,9 @@ describe("auth field", () => {
 
 describe("entry and helper credentials", () => {
   it("prefers registry token, then identity token, then basic", () => {
-    expect(entryCredential({ registrytoken: "r", identitytoken: "i", username: "u", password: "p" })).toEqual({
+    expect(
+      entryCredential({ registrytoken: "r", identitytoken: "i", username: "u", password: "p" }),
+    ).toEqual({
       kind: "registry-token",
       token: "r",
     });
@@ -45,7 +61,11 @@ describe("entry and helper credentials", () => {
       token: "i",
       username: "u",
     });
-    expect(entryCredential({ username: "u" })).toEqual({ kind: "basic", username: "u", password: "" });
+    expect(entryCredential({ username: "u" })).toEqual({
+      kind: "basic",
+      username: "u",
+      password: "",
+    });
     expect(entryCredential({})).toBeUndefined();
   });
 

@@ -1,9 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { anonymous, basic, type Keychain, type KeychainFailure, MultiKeychainError, multiKeychain } from "./index.js";
+import {
+  anonymous,
+  basic,
+  type Keychain,
+  type KeychainFailure,
+  MultiKeychainError,
+  multiKeychain,
+} from "./index.js";
 
 const resource = { host: "reg.example", toString: () => "reg.example" };
 
-function fixed(name: string, answer: () => ReturnType<Keychain["resolve"]>): Keychain & { calls: number } {
+function fixed(
+  name: string,
+  answer: () => ReturnType<Keychain["resolve"]>,
+): Keychain & { calls: number } {
   const keychain = {
     name,
     calls: 0,
@@ -26,7 +36,9 @@ describe("multiKeychain", () => {
   });
 
   it("is anonymous when every keychain is", async () => {
-    expect(await multiKeychain([fixed("a", async () => anonymous)]).resolve(resource)).toBe(anonymous);
+    expect(await multiKeychain([fixed("a", async () => anonymous)]).resolve(resource)).toBe(
+      anonymous,
+    );
     expect(await multiKeychain([]).resolve(resource)).toBe(anonymous);
   });
 
@@ -34,9 +46,12 @@ describe("multiKeychain", () => {
     const failures: KeychainFailure[] = [];
     const boom = new Error("helper exploded");
     const winner = basic("u", "p");
-    const keychain = multiKeychain([fixed("broken", async () => Promise.reject(boom)), fixed("good", async () => winner)], {
-      onError: (failure) => failures.push(failure),
-    });
+    const keychain = multiKeychain(
+      [fixed("broken", async () => Promise.reject(boom)), fixed("good", async () => winner)],
+      {
+        onError: (failure) => failures.push(failure),
+      },
+    );
     expect(await keychain.resolve(resource)).toBe(winner);
     expect(failures).toEqual([{ keychain: "broken", error: boom }]);
   });
@@ -58,9 +73,12 @@ describe("multiKeychain", () => {
 
   it("stops at the first failure with stopOnError", async () => {
     const later = fixed("later", async () => basic("u", "p"));
-    const keychain = multiKeychain([fixed("broken", async () => Promise.reject(new Error("no"))), later], {
-      stopOnError: true,
-    });
+    const keychain = multiKeychain(
+      [fixed("broken", async () => Promise.reject(new Error("no"))), later],
+      {
+        stopOnError: true,
+      },
+    );
     await expect(keychain.resolve(resource)).rejects.toMatchObject({
       code: "HOIST_AUTHN_KEYCHAIN_FAILED",
       keychain: "broken",
@@ -82,6 +100,8 @@ describe("multiKeychain", () => {
   });
 
   it("names itself after its members", () => {
-    expect(multiKeychain([fixed("a", async () => anonymous), fixed("b", async () => anonymous)]).name).toBe("multi(a, b)");
+    expect(
+      multiKeychain([fixed("a", async () => anonymous), fixed("b", async () => anonymous)]).name,
+    ).toBe("multi(a, b)");
   });
 });

@@ -41,7 +41,11 @@ printf '{"ServerURL":"ignored","Username":"u","Secret":"s"}'`,
     await writeStoreHelper(dir, "files", storeDir);
     const helper = credentialHelper("files", { env: helperEnv(dir) });
     await helper.store({ serverURL: "reg.example", username: "alice", secret: "pw" });
-    expect(await helper.get("reg.example")).toEqual({ serverURL: "reg.example", username: "alice", secret: "pw" });
+    expect(await helper.get("reg.example")).toEqual({
+      serverURL: "reg.example",
+      username: "alice",
+      secret: "pw",
+    });
     expect(await helper.list()).toEqual({});
     expect(await helper.erase("reg.example")).toBe(true);
     expect(await helper.get("reg.example")).toBeUndefined();
@@ -60,13 +64,21 @@ printf '{"ServerURL":"ignored","Username":"u","Secret":"s"}'`,
   it("answers 'credentials not found' as undefined, and as anonymous through a keychain", async () => {
     const dir = await bin();
     await writeHelper(dir, "none", `echo "credentials not found in native keychain"; exit 1`);
-    expect(await credentialHelper("none", { env: helperEnv(dir) }).get("reg.example")).toBeUndefined();
-    expect(await helperKeychain("none", { env: helperEnv(dir) }).resolve(registry("reg.example"))).toBe(anonymous);
+    expect(
+      await credentialHelper("none", { env: helperEnv(dir) }).get("reg.example"),
+    ).toBeUndefined();
+    expect(
+      await helperKeychain("none", { env: helperEnv(dir) }).resolve(registry("reg.example")),
+    ).toBe(anonymous);
   });
 
   it("reports a failing helper with its name, exit code and stderr", async () => {
     const dir = await bin();
-    await writeHelper(dir, "broken", `echo "gpg: decryption failed: No secret key" >&2; echo "exit status 2"; exit 2`);
+    await writeHelper(
+      dir,
+      "broken",
+      `echo "gpg: decryption failed: No secret key" >&2; echo "exit status 2"; exit 2`,
+    );
     const error = await credentialHelper("broken", { env: helperEnv(dir) })
       .get("reg.example")
       .catch((e) => e);
@@ -89,7 +101,10 @@ printf '{"ServerURL":"ignored","Username":"u","Secret":"s"}'`,
     const error = await helperKeychain("nowhere", { env: helperEnv(dir) })
       .resolve(registry("reg.example"))
       .catch((e) => e);
-    expect(error).toMatchObject({ code: "HOIST_AUTHN_HELPER_NOT_FOUND", helper: "docker-credential-nowhere" });
+    expect(error).toMatchObject({
+      code: "HOIST_AUTHN_HELPER_NOT_FOUND",
+      helper: "docker-credential-nowhere",
+    });
     expect(error.message).toContain("not found on PATH");
   });
 
@@ -138,7 +153,9 @@ printf '{"ServerURL":"ignored","Username":"u","Secret":"s"}'`,
       .store({ serverURL: "reg.example", username: "alice", secret: "hunter2-secret" })
       .catch((e) => e);
     expect(error).toMatchObject({ code: "HOIST_AUTHN_HELPER_FAILED", action: "store" });
-    expect(JSON.stringify({ m: error.message, s: error.stderr, o: error.output })).not.toContain("hunter2-secret");
+    expect(JSON.stringify({ m: error.message, s: error.stderr, o: error.output })).not.toContain(
+      "hunter2-secret",
+    );
     expect(error.stderr).toContain("[redacted]");
   });
 
@@ -151,10 +168,16 @@ printf '{"ServerURL":"ignored","Username":"u","Secret":"s"}'`,
 describe("toHelperCredentials (what `auth get` prints)", () => {
   it.each([
     [{ kind: "basic", username: "u", password: "p" } as const, { username: "u", secret: "p" }],
-    [{ kind: "identity-token", token: "r", username: "x" } as const, { username: "<token>", secret: "r" }],
+    [
+      { kind: "identity-token", token: "r", username: "x" } as const,
+      { username: "<token>", secret: "r" },
+    ],
     [{ kind: "registry-token", token: "t" } as const, { username: "", secret: "" }],
   ])("%o", (credential, want) => {
-    expect(toHelperCredentials("reg.example", credential)).toEqual({ serverURL: "reg.example", ...want });
+    expect(toHelperCredentials("reg.example", credential)).toEqual({
+      serverURL: "reg.example",
+      ...want,
+    });
   });
 
   it("has nothing for anonymous", () => {

@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { findBinary, useDockerRegistry } from "@hoist/harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { anonymous, type Credential, configFileKeychain, defaultKeychain, login } from "../src/index.js";
+import {
+  anonymous,
+  type Credential,
+  configFileKeychain,
+  defaultKeychain,
+  login,
+} from "../src/index.js";
 import { registry, tempDir, writeJson } from "./support.js";
 
 const run = promisify(execFile);
@@ -32,7 +38,9 @@ const getRegistry = useDockerRegistry({
 async function accepted(credential: Credential): Promise<number> {
   const headers: Record<string, string> =
     credential.kind === "basic"
-      ? { authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString("base64")}` }
+      ? {
+          authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString("base64")}`,
+        }
       : {};
   const response = await fetch(`${getRegistry().url}/v2/`, { headers });
   await response.body?.cancel();
@@ -45,8 +53,14 @@ describe("with the real docker-registry and skopeo", () => {
     const home = await tempDir();
     const env = { PATH: "/usr/bin:/bin" };
     expect(await accepted({ kind: "anonymous" })).toBe(401);
-    await login(getRegistry().host, { kind: "basic", username: USER, password: PASSWORD }, { env, homedir: home });
-    const auth = await defaultKeychain({ env, homedir: home }).resolve(registry(getRegistry().host));
+    await login(
+      getRegistry().host,
+      { kind: "basic", username: USER, password: PASSWORD },
+      { env, homedir: home },
+    );
+    const auth = await defaultKeychain({ env, homedir: home }).resolve(
+      registry(getRegistry().host),
+    );
     expect(await accepted(await auth.authorization())).toBe(200);
   });
 
@@ -56,8 +70,18 @@ describe("with the real docker-registry and skopeo", () => {
     const home = await tempDir();
     const ours = join(home, "ours.json");
     await writeJson(ours, { auths: {}, "x-kept": true });
-    await login(getRegistry().host, { kind: "basic", username: USER, password: PASSWORD }, { configPath: ours });
-    const { stdout } = await run(skopeo, ["login", "--get-login", "--authfile", ours, getRegistry().host]);
+    await login(
+      getRegistry().host,
+      { kind: "basic", username: USER, password: PASSWORD },
+      { configPath: ours },
+    );
+    const { stdout } = await run(skopeo, [
+      "login",
+      "--get-login",
+      "--authfile",
+      ours,
+      getRegistry().host,
+    ]);
     expect(stdout.trim()).toBe(USER);
 
     const theirs = join(home, "theirs.json");
@@ -72,12 +96,21 @@ describe("with the real docker-registry and skopeo", () => {
       PASSWORD,
       getRegistry().host,
     ]);
-    const keychain = defaultKeychain({ env: { REGISTRY_AUTH_FILE: theirs, PATH: "/usr/bin:/bin" }, homedir: home });
+    const keychain = defaultKeychain({
+      env: { REGISTRY_AUTH_FILE: theirs, PATH: "/usr/bin:/bin" },
+      homedir: home,
+    });
     const auth = await keychain.resolve(registry(getRegistry().host));
-    expect(await auth.authorization()).toEqual({ kind: "basic", username: USER, password: PASSWORD });
+    expect(await auth.authorization()).toEqual({
+      kind: "basic",
+      username: USER,
+      password: PASSWORD,
+    });
     expect(await accepted(await auth.authorization())).toBe(200);
 
     await run(skopeo, ["logout", "--authfile", ours, getRegistry().host]);
-    expect(await configFileKeychain({ path: ours }).resolve(registry(getRegistry().host))).toBe(anonymous);
+    expect(await configFileKeychain({ path: ours }).resolve(registry(getRegistry().host))).toBe(
+      anonymous,
+    );
   });
 });

@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { AuthnError, defaultKeychain, getCredentials, login, logout } from "../src/index.js";
 import { b64, helperEnv, registry, tempDir, writeJson, writeStoreHelper } from "./support.js";
 
-const basic = (username: string, password: string) => ({ kind: "basic", username, password }) as const;
+const basic = (username: string, password: string) =>
+  ({ kind: "basic", username, password }) as const;
 
 async function readJson(path: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(path, "utf8"));
@@ -27,7 +28,9 @@ describe("login into auths", () => {
     const result = await login("reg.example", basic("alice", "s3cret"), options);
     expect(result).toEqual({ configPath, serverAddress: "reg.example" });
     const text = await readFile(configPath, "utf8");
-    expect(text).toBe(`{\n\t"auths": {\n\t\t"reg.example": {\n\t\t\t"auth": "${b64("alice:s3cret")}"\n\t\t}\n\t}\n}`);
+    expect(text).toBe(
+      `{\n\t"auths": {\n\t\t"reg.example": {\n\t\t\t"auth": "${b64("alice:s3cret")}"\n\t\t}\n\t}\n}`,
+    );
     expect((await stat(configPath)).mode & 0o777).toBe(0o600);
     expect((await stat(dirname(configPath))).mode & 0o777).toBe(0o700);
     const auth = await defaultKeychain({ env, homedir: home }).resolve(registry("reg.example"));
@@ -45,7 +48,11 @@ describe("login into auths", () => {
   it("preserves every other field, unknown ones included, through login and logout", async () => {
     const original = {
       auths: {
-        "other.example": { auth: b64("bob:pw"), email: "bob@example.com", "x-note": { keep: [1, 2] } },
+        "other.example": {
+          auth: b64("bob:pw"),
+          email: "bob@example.com",
+          "x-note": { keep: [1, 2] },
+        },
       },
       HttpHeaders: { "X-Meta": "1" },
       psFormat: "table {{.ID}}",
@@ -101,10 +108,21 @@ describe("login into auths", () => {
 
   it("stores identity and registry tokens in their own fields", async () => {
     const { configPath, options } = await setup();
-    await login("acr.example", { kind: "identity-token", token: "refresh", username: "00000000-0000-0000-0000-000000000000" }, options);
+    await login(
+      "acr.example",
+      {
+        kind: "identity-token",
+        token: "refresh",
+        username: "00000000-0000-0000-0000-000000000000",
+      },
+      options,
+    );
     await login("tok.example", { kind: "registry-token", token: "bearer" }, options);
     expect((await readJson(configPath)).auths).toEqual({
-      "acr.example": { auth: b64("00000000-0000-0000-0000-000000000000:"), identitytoken: "refresh" },
+      "acr.example": {
+        auth: b64("00000000-0000-0000-0000-000000000000:"),
+        identitytoken: "refresh",
+      },
       "tok.example": { registrytoken: "bearer" },
     });
     expect(await getCredentials("acr.example", options)).toEqual({
@@ -116,8 +134,16 @@ describe("login into auths", () => {
 
   it("keeps both of two concurrent logins to one file", async () => {
     const { configPath, options } = await setup();
-    await Promise.all(["a.example", "b.example", "c.example"].map((host) => login(host, basic(host, "pw"), options)));
-    expect(Object.keys((await readJson(configPath)).auths as object).sort()).toEqual(["a.example", "b.example", "c.example"]);
+    await Promise.all(
+      ["a.example", "b.example", "c.example"].map((host) =>
+        login(host, basic(host, "pw"), options),
+      ),
+    );
+    expect(Object.keys((await readJson(configPath)).auths as object).sort()).toEqual([
+      "a.example",
+      "b.example",
+      "c.example",
+    ]);
   });
 
   it("sets mode 0600 on a file that was more open", async () => {
@@ -162,7 +188,10 @@ describe("logout", () => {
     });
     const result = await logout("reg.example", options);
     expect(result).toEqual({ configPath, serverAddress: "reg.example", removed: true });
-    expect(Object.keys((await readJson(configPath)).auths as object)).toEqual(["reg.example/team/app", "reg.example:5000"]);
+    expect(Object.keys((await readJson(configPath)).auths as object)).toEqual([
+      "reg.example/team/app",
+      "reg.example:5000",
+    ]);
   });
 
   it("removes Docker Hub under all its names", async () => {
@@ -181,7 +210,11 @@ describe("logout", () => {
 
   it("is a no-op without a config file", async () => {
     const { configPath, options } = await setup();
-    expect(await logout("reg.example", options)).toEqual({ configPath, serverAddress: "reg.example", removed: false });
+    expect(await logout("reg.example", options)).toEqual({
+      configPath,
+      serverAddress: "reg.example",
+      removed: false,
+    });
     expect(existsSync(configPath)).toBe(false);
   });
 });
@@ -200,7 +233,10 @@ describe("login and logout through credential helpers", () => {
       serverAddress: "https://index.docker.io/v1/",
       helper: "files",
     });
-    expect(await readJson(configPath)).toEqual({ credsStore: "files", auths: { "https://index.docker.io/v1/": {} } });
+    expect(await readJson(configPath)).toEqual({
+      credsStore: "files",
+      auths: { "https://index.docker.io/v1/": {} },
+    });
     expect(await readFile(configPath, "utf8")).not.toContain("hubpw");
     const auth = await defaultKeychain(options).resolve(registry("index.docker.io"));
     expect(await auth.authorization()).toEqual(basic("hubuser", "hubpw"));
@@ -218,7 +254,9 @@ describe("login and logout through credential helpers", () => {
     await writeStoreHelper(bin, "files", join(home, "store"));
     Object.assign(env, helperEnv(bin));
     const options = { env, homedir: home };
-    expect((await login("secure.example", { kind: "identity-token", token: "rt" }, options)).helper).toBe("files");
+    expect(
+      (await login("secure.example", { kind: "identity-token", token: "rt" }, options)).helper,
+    ).toBe("files");
     await login("plain.example", basic("p", "q"), options);
     expect((await readJson(configPath)).auths).toEqual({
       "secure.example": {},
@@ -234,7 +272,9 @@ describe("login and logout through credential helpers", () => {
   it("refuses to push a registry token through a helper and leaves the file alone", async () => {
     const text = JSON.stringify({ credsStore: "files" });
     const { configPath, options } = await setup(text);
-    const error = await login("reg.example", { kind: "registry-token", token: "t" }, options).catch((e) => e);
+    const error = await login("reg.example", { kind: "registry-token", token: "t" }, options).catch(
+      (e) => e,
+    );
     expect(error).toMatchObject({ code: "HOIST_AUTHN_INVALID_ARGUMENT" });
     expect(await readFile(configPath, "utf8")).toBe(text);
   });
@@ -243,7 +283,10 @@ describe("login and logout through credential helpers", () => {
     const text = JSON.stringify({ credsStore: "absent" });
     const { configPath, options } = await setup(text);
     const error = await login("reg.example", basic("u", "p"), options).catch((e) => e);
-    expect(error).toMatchObject({ code: "HOIST_AUTHN_HELPER_NOT_FOUND", helper: "docker-credential-absent" });
+    expect(error).toMatchObject({
+      code: "HOIST_AUTHN_HELPER_NOT_FOUND",
+      helper: "docker-credential-absent",
+    });
     expect(await readFile(configPath, "utf8")).toBe(text);
   });
 });
@@ -275,12 +318,17 @@ describe("bad input", () => {
     expect(error).toMatchObject({ code: "HOIST_AUTHN_CONFIG_UNREADABLE" });
   });
 
-  it.each(["", "   ", "bad host!", "reg example"])("rejects the server address %j", async (server) => {
-    const { options } = await setup();
-    const error = await login(server, basic("u", "p"), options).catch((e) => e);
-    expect(error).toMatchObject({ code: "HOIST_AUTHN_INVALID_ARGUMENT" });
-    await expect(logout(server, options)).rejects.toMatchObject({ code: "HOIST_AUTHN_INVALID_ARGUMENT" });
-  });
+  it.each(["", "   ", "bad host!", "reg example"])(
+    "rejects the server address %j",
+    async (server) => {
+      const { options } = await setup();
+      const error = await login(server, basic("u", "p"), options).catch((e) => e);
+      expect(error).toMatchObject({ code: "HOIST_AUTHN_INVALID_ARGUMENT" });
+      await expect(logout(server, options)).rejects.toMatchObject({
+        code: "HOIST_AUTHN_INVALID_ARGUMENT",
+      });
+    },
+  );
 
   it.each([
     [basic("", "p"), /username is required/],
@@ -297,7 +345,11 @@ describe("a login killed mid-write", () => {
 
   it("leaves the previous file intact (temp file, fsync, rename)", async () => {
     expect(existsSync(dist), "build the package first (turbo runs build before test)").toBe(true);
-    const original = JSON.stringify({ auths: { "reg.example": { auth: b64("old:pw") } }, extra: true }, null, 2);
+    const original = JSON.stringify(
+      { auths: { "reg.example": { auth: b64("old:pw") } }, extra: true },
+      null,
+      2,
+    );
     const { home, configPath } = await setup(original);
     // The child pauses inside the temp file's fsync, after the new content is written and
     // before the rename, and is killed there.
@@ -317,9 +369,13 @@ proto.sync = function () {
     const script = `import { login } from ${JSON.stringify(pathToFileURL(dist).href)};
 await login("reg.example", { kind: "basic", username: "new", password: "pw" }, { configPath: ${JSON.stringify(configPath)} });
 process.stdout.write("finished\\n");`;
-    const child = spawn(process.execPath, ["--import", pathToFileURL(preload).href, "--input-type=module", "-e", script], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", pathToFileURL(preload).href, "--input-type=module", "-e", script],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     const said = await new Promise<string>((done) => {
       let out = "";
       child.stdout.on("data", (chunk) => {
@@ -340,6 +396,8 @@ process.stdout.write("finished\\n");`;
     expect(JSON.parse(temp).auths["reg.example"].auth).toBe(b64("new:pw"));
     // And a fresh login still works and replaces the file.
     await login("reg.example", basic("again", "pw"), { configPath });
-    expect((await readJson(configPath)).auths).toEqual({ "reg.example": { auth: b64("again:pw") } });
+    expect((await readJson(configPath)).auths).toEqual({
+      "reg.example": { auth: b64("again:pw") },
+    });
   });
 });
