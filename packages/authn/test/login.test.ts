@@ -293,7 +293,7 @@ describe("login and logout through credential helpers", () => {
 
 describe("bad input", () => {
   it.each([
-    ["a corrupt file", '{"auths": {"reg.example": {"auth": "' + b64("u:p") + '"},}'],
+    ["a corrupt file", `{"auths": {"reg.example": {"auth": "${b64("u:p")}"},}`],
     ["a wrong field type", JSON.stringify({ auths: { "reg.example": { auth: 5 } } })],
     ["an undecodable auth", JSON.stringify({ auths: { "reg.example": { auth: "%%%" } } })],
   ])("never overwrites %s", async (_, text) => {
