@@ -1,1 +1,7 @@
-export {};
+export {
+  CLOUD_PLATFORM_SCOPE,
+  GOOGLE_TOKEN_USERNAME,
+  type GoogleKeychainOptions,
+  googleKeychain,
+  isGoogleRegistryHost,
+} from "./google-keychain.js";
