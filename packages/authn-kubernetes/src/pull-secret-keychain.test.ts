@@ -1,9 +1,9 @@
-import { anonymous, type Credential, type Resource } from "@hoist/authn";
+import { anonymous, type Credential, type RegistryResource, type Resource } from "@hoist/authn";
 import { describe, expect, it } from "vitest";
 import { keyMatches, type PullSecret, pullSecretKeychain } from "./index.js";
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
-const registry = (host: string): Resource => ({ host, toString: () => host });
+const registry = (host: string): RegistryResource => ({ host, toString: () => host });
 const repository = (host: string, path: string): Resource => ({
   registry: registry(host),
   path,

@@ -46,7 +46,7 @@ class FakeApiServer {
         }),
       );
     }
-    res.end(JSON.stringify(object));
+    return res.end(JSON.stringify(object));
   });
 
   get url(): string {
