@@ -44,6 +44,12 @@ interface CachedRefresh {
 const DEFAULT_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 let sharedDispatcher: Dispatcher | undefined;
 
+/** One proxy-aware dispatcher for every keychain that was not given its own. */
+function defaultDispatcher(): Dispatcher {
+  sharedDispatcher ??= new EnvHttpProxyAgent();
+  return sharedDispatcher;
+}
+
 function jwtClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split(".")[1];
   if (!payload) return undefined;
@@ -128,7 +134,7 @@ export function acrKeychain(options: AcrKeychainOptions = {}): Keychain {
           accept: "application/json",
         },
         body: form.toString(),
-        dispatcher: options.dispatcher ?? (sharedDispatcher ??= new EnvHttpProxyAgent()),
+        dispatcher: options.dispatcher ?? defaultDispatcher(),
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
