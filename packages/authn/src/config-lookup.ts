@@ -12,6 +12,7 @@ import {
   DOCKER_HUB_HOST,
   DOCKER_HUB_HOSTS,
   isDockerHubHost,
+  isRegistryLevelKey,
   keyHost,
   normalizedKeyHost,
 } from "./server-address.js";
@@ -68,7 +69,8 @@ function exactEntry(
 /**
  * A registry's entry: the canonical key, then Docker Hub's other spellings, then any key whose
  * host matches once scheme and path are dropped ("https://host/v1/", "http://host"), in file
- * order. docker does the same, but in random (Go map) order when several keys match.
+ * order, registry-level keys before keys with a repository path. docker matches the same keys,
+ * but in random (Go map) order when several do.
  */
 function registryEntry(
   config: ParsedConfig,
@@ -81,8 +83,12 @@ function registryEntry(
   );
   if (exact) return exact;
   const wanted = hub ? DOCKER_HUB_HOST : keyHost(host);
-  for (const [key, entry] of config.auths) {
-    if (normalizedKeyHost(key) === wanted && entryCredential(entry)) return { key, entry };
+  // Registry-level keys first; then, as docker's ConvertToHostname allows, keys with a path.
+  for (const registryLevel of [true, false]) {
+    for (const [key, entry] of config.auths) {
+      if (isRegistryLevelKey(key) !== registryLevel) continue;
+      if (normalizedKeyHost(key) === wanted && entryCredential(entry)) return { key, entry };
+    }
   }
   return undefined;
 }

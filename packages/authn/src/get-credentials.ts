@@ -1,10 +1,9 @@
 import { anonymous } from "./credential.js";
 import { type HelperCredentials, toHelperCredentials } from "./credential-helper.js";
 import { type DefaultKeychainOptions, defaultKeychain } from "./default-keychain.js";
-import { AuthnError } from "./errors.js";
 import type { Keychain } from "./keychain.js";
 import type { RegistryResource } from "./resource.js";
-import { DOCKER_HUB_HOST, isValidHost, normalizedKeyHost } from "./server-address.js";
+import { parseServer } from "./server-address.js";
 
 export interface GetCredentialsOptions extends DefaultKeychainOptions {
   /** The keychain to ask. Default {@link defaultKeychain} with these options. */
@@ -15,16 +14,10 @@ export interface GetCredentialsOptions extends DefaultKeychainOptions {
 /**
  * The registry a server address names: a host, or a URL as docker passes it to credential
  * helpers ("https://index.docker.io/v1/"). Docker Hub's names all become "index.docker.io".
+ * A `Registry` from @hoist/name.
  */
 export function registryResource(server: string): RegistryResource {
-  const host = normalizedKeyHost(server.trim());
-  if (!host || (host !== DOCKER_HUB_HOST && !isValidHost(host))) {
-    throw new AuthnError(
-      `${JSON.stringify(server)} is not a registry server address. Give a host such as "ghcr.io", "localhost:5000" or "docker.io".`,
-      { code: "HOIST_AUTHN_INVALID_ARGUMENT", operation: "get credentials", registry: server },
-    );
-  }
-  return Object.freeze({ host, toString: () => host });
+  return parseServer(server, "get credentials");
 }
 
 /**

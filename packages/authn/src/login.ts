@@ -10,9 +10,9 @@ import { AuthnError } from "./errors.js";
 import {
   DOCKER_HUB_AUTH_KEY,
   DOCKER_HUB_HOST,
-  isValidHost,
+  isRegistryLevelKey,
   normalizedKeyHost,
-  registryAuthKey,
+  parseServer,
 } from "./server-address.js";
 
 /** What can be stored: anything but anonymous. */
@@ -60,16 +60,8 @@ interface Target {
 }
 
 function target(server: string, operation: string): Target {
-  const trimmed = server.trim();
-  const serverAddress = trimmed ? registryAuthKey(trimmed) : "";
-  const host = serverAddress === DOCKER_HUB_AUTH_KEY ? DOCKER_HUB_HOST : serverAddress;
-  if (!host || !isValidHost(host)) {
-    throw new AuthnError(
-      `${JSON.stringify(server)} is not a registry server address. Give a host such as "ghcr.io", "localhost:5000" or "docker.io".`,
-      { code: "HOIST_AUTHN_INVALID_ARGUMENT", operation, registry: server },
-    );
-  }
-  return { serverAddress, host };
+  const { host } = parseServer(server, operation);
+  return { serverAddress: host === DOCKER_HUB_HOST ? DOCKER_HUB_AUTH_KEY : host, host };
 }
 
 async function readForUpdate(
@@ -227,11 +219,7 @@ export async function login(
 
 /** Whether an `auths` key names the registry itself (any scheme, "/", "/v1/" or "/v2/" path). */
 function isRegistryKey(key: string, host: string): boolean {
-  if (normalizedKeyHost(key) !== host.toLowerCase()) return false;
-  const withoutScheme = key.includes("://") ? key.slice(key.indexOf("://") + 3) : key;
-  const slash = withoutScheme.indexOf("/");
-  const path = slash >= 0 ? withoutScheme.slice(slash) : "";
-  return path === "" || /^\/(?:v[12]\/?)?$/.test(path);
+  return normalizedKeyHost(key) === host.toLowerCase() && isRegistryLevelKey(key);
 }
 
 /**

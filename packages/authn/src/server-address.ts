@@ -1,3 +1,6 @@
+import { Registry } from "@hoist/name";
+import { AuthnError } from "./errors.js";
+
 /**
  * The key docker files keep Docker Hub's credentials under, for historical reasons (it was the
  * v1 index's URL). docker, crane and podman all still read and write it.
@@ -27,6 +30,14 @@ export function keyHost(key: string): string {
   return host.toLowerCase();
 }
 
+/** Whether a key names a whole registry: no path, or only "/", "/v1/", "/v2/" after the host. */
+export function isRegistryLevelKey(key: string): boolean {
+  const withoutScheme = key.includes("://") ? key.slice(key.indexOf("://") + 3) : key;
+  const slash = withoutScheme.indexOf("/");
+  const path = slash >= 0 ? withoutScheme.slice(slash) : "";
+  return path === "" || /^\/(?:v[12]\/?)?$/.test(path);
+}
+
 export function isDockerHubHost(host: string): boolean {
   return DOCKER_HUB_ALIASES.has(host.toLowerCase());
 }
@@ -46,10 +57,21 @@ export function registryAuthKey(server: string): string {
   return host === DOCKER_HUB_HOST ? DOCKER_HUB_AUTH_KEY : host;
 }
 
-const HOST_PATTERN =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
-/** Whether a string is a plausible "host[:port]" (DNS name, IPv4 or bracketed IPv6). */
-export function isValidHost(host: string): boolean {
-  return HOST_PATTERN.test(host);
+/**
+ * The registry a server address names, as @hoist/name parses it: what people type after
+ * `docker login` (a host, or a URL with scheme and path, which docker reduces to its host), with
+ * every Docker Hub spelling folded into "index.docker.io".
+ * @throws AuthnError HOIST_AUTHN_INVALID_ARGUMENT, with the NameError as cause
+ */
+export function parseServer(server: string, operation: string): Registry {
+  const host = normalizedKeyHost(server.trim());
+  try {
+    if (!host) throw new Error("the address is empty");
+    return Registry.parse(host, { strict: true });
+  } catch (error) {
+    throw new AuthnError(
+      `${JSON.stringify(server)} is not a registry server address. Give a host such as "ghcr.io", "localhost:5000" or "docker.io".`,
+      { code: "HOIST_AUTHN_INVALID_ARGUMENT", operation, registry: server, cause: error },
+    );
+  }
 }

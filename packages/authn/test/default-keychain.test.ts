@@ -611,3 +611,36 @@ describe("credential helpers configured in config.json", () => {
     expect(await keychain.resolve(registry("b.example"))).toBe(anonymous);
   });
 });
+
+describe("with @hoist/name references", () => {
+  it("resolves Registry, Repository and a Tag's repository as parsed by @hoist/name", async () => {
+    const { Registry, Repository, Tag } = await import("@hoist/name");
+    const h = await home();
+    await writeJson(join(h.home, ".docker/config.json"), {
+      auths: {
+        "https://index.docker.io/v1/": { auth: b64("hub:pw") },
+        "reg.example:5000/team": { auth: b64("team:pw") },
+        "https://Reg.Example:5000": { auth: b64("reg:pw") },
+      },
+    });
+    expect(await credentialFor(h, Registry.parse("docker.io"))).toEqual(basicCred("hub", "pw"));
+    expect(await credentialFor(h, Repository.parse("ubuntu"))).toEqual(basicCred("hub", "pw"));
+    expect(await credentialFor(h, Tag.parse("reg.example:5000/team/app:1.0").context)).toEqual(
+      basicCred("team", "pw"),
+    );
+    expect(await credentialFor(h, Tag.parse("reg.example:5000/other/app:1.0").context)).toEqual(
+      basicCred("reg", "pw"),
+    );
+    expect(await credentialFor(h, Registry.parse("Reg.Example:5000"))).toEqual(
+      basicCred("reg", "pw"),
+    );
+  });
+
+  it("lets a key with a path serve its whole registry when nothing else does, as docker does", async () => {
+    const h = await home();
+    await writeJson(join(h.home, ".docker/config.json"), {
+      auths: { "reg.example/team": { auth: b64("team:pw") } },
+    });
+    expect(await credentialFor(h, registry("reg.example"))).toEqual(basicCred("team", "pw"));
+  });
+});
