@@ -8,7 +8,7 @@ import {
   type Resource,
   resourceRegistryHost,
 } from "@hoist/authn";
-import { type AuthClient, GoogleAuth } from "google-auth-library";
+import { GoogleAuth } from "google-auth-library";
 
 /** The user name Google registries expect with an OAuth2 access token as password. */
 export const GOOGLE_TOKEN_USERNAME = "oauth2accesstoken";
@@ -26,13 +26,26 @@ export function isGoogleRegistryHost(host: string): boolean {
   );
 }
 
+/** What the keychain needs from an auth client (every google-auth-library client fits). */
+export interface AccessTokenSource {
+  getAccessToken(): Promise<{ token?: string | null }>;
+}
+
+/**
+ * What the keychain needs from google-auth-library's `GoogleAuth` (any instance fits). Typed
+ * structurally so the library's own declarations stay out of this package's public types.
+ */
+export interface GoogleAuthLike {
+  getClient(): Promise<AccessTokenSource>;
+}
+
 export interface GoogleKeychainOptions {
   /**
    * The GoogleAuth to take tokens from. Default: application default credentials
    * (GOOGLE_APPLICATION_CREDENTIALS, gcloud's ADC file, the GCE/GKE/Cloud Run metadata server)
    * with the cloud-platform scope.
    */
-  auth?: GoogleAuth;
+  auth?: GoogleAuthLike;
   /** Also serve these hosts (e.g. a private Artifact Registry domain). */
   matches?: (host: string) => boolean;
 }
@@ -61,7 +74,7 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
-async function accessToken(client: AuthClient, host: string): Promise<Credential> {
+async function accessToken(client: AccessTokenSource, host: string): Promise<Credential> {
   let token: string | null | undefined;
   try {
     ({ token } = await client.getAccessToken());
@@ -94,8 +107,8 @@ async function accessToken(client: AuthClient, host: string): Promise<Credential
  * exists but fails (a revoked key, an unreachable token endpoint) is an error.
  */
 export function googleKeychain(options: GoogleKeychainOptions = {}): Keychain {
-  const auth = options.auth ?? new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
-  let client: Promise<AuthClient> | undefined;
+  const auth: GoogleAuthLike = options.auth ?? new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
+  let client: Promise<AccessTokenSource> | undefined;
   const getClient = () => {
     // One client per keychain, as the library caches and refreshes its tokens; a failed
     // discovery is retried on the next resolve.
@@ -112,7 +125,7 @@ export function googleKeychain(options: GoogleKeychainOptions = {}): Keychain {
     async resolve(resource: Resource, call: ResolveOptions = {}): Promise<Authenticator> {
       const host = resourceRegistryHost(resource);
       if (!serves(host)) return anonymous;
-      let authClient: AuthClient;
+      let authClient: AccessTokenSource;
       try {
         authClient = await raceAbort(getClient(), call.signal);
       } catch (error) {

@@ -1,5 +1,6 @@
 export { keyMatches } from "./kubelet-match.js";
 export {
+  type KubeConfigLike,
   type KubernetesKeychainOptions,
   kubernetesKeychain,
   type PullSecretKeychainOptions,

@@ -42,9 +42,17 @@ export function pullSecretKeychain(
   );
 }
 
+/**
+ * A `KubeConfig` from @kubernetes/client-node (any instance fits). Typed structurally so the
+ * client's own declarations stay out of this package's public types.
+ */
+export interface KubeConfigLike {
+  makeApiClient(apiClientType: never): unknown;
+}
+
 export interface KubernetesKeychainOptions extends PullSecretKeychainOptions {
   /** The cluster to ask. Default: KubeConfig.loadFromDefault() (KUBECONFIG, ~/.kube/config, in-cluster). */
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeConfigLike;
   /** Default "default". */
   namespace?: string;
   /** The service account whose imagePullSecrets are read. Default "default". */
@@ -93,7 +101,7 @@ export async function kubernetesKeychain(
 ): Promise<Keychain> {
   const namespace = options.namespace ?? "default";
   const warn = options.onWarning ?? (() => {});
-  let kubeConfig = options.kubeConfig;
+  let kubeConfig = options.kubeConfig as KubeConfig | undefined;
   if (!kubeConfig) {
     kubeConfig = new KubeConfig();
     try {
