@@ -1,3 +1,4 @@
+import { Repository } from "@hoist/name";
 import { afterEach, expect, it, vi } from "vitest";
 import {
   anonymous,
