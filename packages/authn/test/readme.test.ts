@@ -37,10 +37,7 @@ it("README example", async () => {
   };
 
   const keychain = multiKeychain([robot, defaultKeychain()]);
-  const auth = await keychain.resolve({
-    host: "registry.internal.example",
-    toString: () => "registry.internal.example",
-  });
+  const auth = await keychain.resolve(Repository.parse("registry.internal.example/team/app"));
   console.log((await auth.authorization()).kind); // "basic"
   // --- end ---
 
