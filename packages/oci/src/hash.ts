@@ -45,7 +45,7 @@ export class Hash {
       throw new OciError(`invalid digest ${quote(value)}: ${problem.message}`, {
         code: problem.code,
         operation: "parse digest",
-        input: value.length <= 200 ? value : undefined,
+        input: typeof value === "string" && value.length <= 200 ? value : undefined,
       });
     }
     const separator = value.indexOf(":");
@@ -113,6 +113,11 @@ export class Hash {
 
   toJSON(): string {
     return this.toString();
+  }
+
+  /** Shows `Hash(sha256:…)` in console.log and test diffs. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `Hash(${this.toString()})`;
   }
 
   /** Same algorithm and hex. A string is compared with {@link Hash.toString}. */

@@ -1,6 +1,6 @@
-import { addAbortSignal, Readable } from "node:stream";
+import { addAbortSignal, type Readable } from "node:stream";
 import { OciError } from "./errors.js";
-import { type Compression, detectCompression, zstdUnsupported } from "./gzip.js";
+import { zstdUnsupported } from "./gzip.js";
 import type { Hash } from "./hash.js";
 import type { Layer, ReadOptions } from "./interfaces.js";
 import {
@@ -10,6 +10,7 @@ import {
   resolveLayerOptions,
 } from "./layer-options.js";
 import { type LayerDigests, layerPipeline } from "./layer-pipeline.js";
+import { PeekableSource } from "./peekable-source.js";
 import { raceAbort } from "./shared-computation.js";
 
 export type { LayerDigests } from "./layer-pipeline.js";
@@ -31,70 +32,6 @@ export interface StreamLayer extends Layer {
   whenComputed(options?: ReadOptions): Promise<LayerDigests>;
 }
 
-// Reads just enough of a one-shot source to detect its compression, keeping what was read so
-// the single stream handed out later still starts at byte 0.
-class PeekableSource {
-  readonly #iterator: AsyncIterator<unknown>;
-  #head: Promise<{ chunks: Buffer[]; done: boolean }> | undefined;
-
-  constructor(source: Readable | AsyncIterable<Uint8Array>) {
-    this.#iterator = source[Symbol.asyncIterator]();
-  }
-
-  compression(): Promise<Compression> {
-    this.#head ??= (async () => {
-      const chunks: Buffer[] = [];
-      let length = 0;
-      while (length < 4) {
-        const next = await this.#iterator.next();
-        if (next.done) return { chunks, done: true };
-        const chunk = toBuffer(next.value);
-        chunks.push(chunk);
-        length += chunk.length;
-      }
-      return { chunks, done: false };
-    })();
-    return this.#head.then(({ chunks }) => detectCompression(Buffer.concat(chunks).subarray(0, 4)));
-  }
-
-  async stream(): Promise<Readable> {
-    await this.compression();
-    const head = this.#head;
-    const iterator = this.#iterator;
-    if (!head) throw new Error("unreachable: compression() sets the head");
-    const { chunks, done } = await head;
-    async function* bytes(): AsyncGenerator<Buffer> {
-      yield* chunks;
-      if (done) return;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield toBuffer(next.value);
-      }
-    }
-    const generator = bytes();
-    const stream = Readable.from(generator, { objectMode: false });
-    // Destroying the stream must also release the caller's source.
-    stream.once("close", () => void iterator.return?.().catch(() => {}));
-    return stream;
-  }
-
-  /** Lets go of the source without reading it. */
-  release(): void {
-    void this.#iterator.return?.().catch(() => {});
-  }
-}
-
-function toBuffer(chunk: unknown): Buffer {
-  if (typeof chunk === "string") return Buffer.from(chunk);
-  if (chunk instanceof Uint8Array)
-    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new OciError(`a layer stream yielded ${typeof chunk}, not bytes`, {
-    code: "HOIST_OCI_INVALID_ARGUMENT",
-    operation: "layer from stream",
-  });
-}
-
 class OneShotLayer implements StreamLayer {
   readonly #source: PeekableSource;
   readonly #options: ResolvedLayerOptions;
@@ -105,7 +42,7 @@ class OneShotLayer implements StreamLayer {
   #reject!: (error: unknown) => void;
 
   constructor(source: Readable | AsyncIterable<Uint8Array>, options: ResolvedLayerOptions) {
-    this.#source = new PeekableSource(source);
+    this.#source = new PeekableSource(source, "layer from stream");
     this.#options = options;
     this.#done = new Promise((resolve, reject) => {
       this.#resolve = resolve;

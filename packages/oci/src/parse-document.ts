@@ -119,6 +119,15 @@ function decode(input: Uint8Array | string, document: DocumentKind, maxBytes: nu
       cause: error,
     });
   }
+  const depth = nestingDepth(text);
+  if (depth > MAX_DEPTH) {
+    throw invalid(document, [
+      {
+        path: "",
+        message: `nested ${depth} levels deep; documents may nest at most ${MAX_DEPTH} levels`,
+      },
+    ]);
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -129,6 +138,37 @@ function decode(input: Uint8Array | string, document: DocumentKind, maxBytes: nu
       cause: error,
     });
   }
+}
+
+// Real manifests and configs nest about six levels. The cap keeps hostile nesting (a few
+// megabytes of "[") away from every recursive walk after parsing: zod, key-order restoration,
+// cloning, and JSON.stringify when a mutated document is written back.
+const MAX_DEPTH = 128;
+
+// Counts bracket depth outside strings; cheaper than a parse and safe on any input.
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c)
+        index++; // skip the escaped character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > MAX_DEPTH) return deepest;
+      }
+    } else if (code === 0x5d || code === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 function validate<T>(schema: z.ZodType<T, unknown>, value: unknown, document: DocumentKind): T {
