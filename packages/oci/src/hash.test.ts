@@ -64,13 +64,12 @@ describe("Hash.parse", () => {
   });
 
   it("quotes the input and says what to do", () => {
-    const error = (() => {
-      try {
-        Hash.parse("sha256:../../x");
-      } catch (caught) {
-        return caught as OciError;
-      }
-    })();
+    let error: OciError | undefined;
+    try {
+      Hash.parse("sha256:../../x");
+    } catch (caught) {
+      error = caught as OciError;
+    }
     expect(error?.message).toBe(
       'invalid digest "sha256:../../x": expected exactly 64 lowercase hex characters after "sha256:"',
     );

@@ -224,7 +224,13 @@ describe("parsing valid documents", () => {
 });
 
 describe("refusing hostile and broken documents", () => {
-  const base = () => structuredClone(OCI_MANIFEST) as Record<string, unknown> & typeof OCI_MANIFEST;
+  type Damageable = Record<string, unknown> & {
+    schemaVersion: number;
+    config: { mediaType: string; size: number; digest: string };
+    layers: Array<Record<string, unknown>>;
+    annotations: Record<string, unknown>;
+  };
+  const base = () => structuredClone(OCI_MANIFEST) as unknown as Damageable;
 
   it.each([
     [
