@@ -1,44 +1,48 @@
 import type { Hash } from "./hash.js";
 
 /**
- * Stable error codes of `@hoist/oci`. The code is the contract callers match on; messages may
- * change between versions.
+ * Every error code of `@hoist/oci`. The code is the contract callers match on; messages may
+ * change between versions. The package README explains each one.
  */
-export type OciErrorCode =
+export const OCI_ERROR_CODES = [
   /** A digest string is not `algorithm:hex` with the exact lowercase hex length. */
-  | "HOIST_OCI_INVALID_DIGEST"
+  "HOIST_OCI_INVALID_DIGEST",
   /** A well-formed digest names an algorithm other than sha256 or sha512. */
-  | "HOIST_OCI_UNSUPPORTED_ALGORITHM"
+  "HOIST_OCI_UNSUPPORTED_ALGORITHM",
   /** Bytes did not hash to the expected digest ({@link DigestMismatchError}). */
-  | "HOIST_OCI_DIGEST_MISMATCH"
+  "HOIST_OCI_DIGEST_MISMATCH",
   /** More or fewer bytes than expected ({@link SizeMismatchError}). */
-  | "HOIST_OCI_SIZE_MISMATCH"
+  "HOIST_OCI_SIZE_MISMATCH",
   /** A document is not UTF-8 JSON ({@link InvalidDocumentError}). */
-  | "HOIST_OCI_INVALID_JSON"
+  "HOIST_OCI_INVALID_JSON",
   /** A JSON document has the wrong shape: a field is missing or of the wrong type. */
-  | "HOIST_OCI_INVALID_DOCUMENT"
+  "HOIST_OCI_INVALID_DOCUMENT",
   /** A document is larger than the size cap given to the parser. */
-  | "HOIST_OCI_DOCUMENT_TOO_LARGE"
+  "HOIST_OCI_DOCUMENT_TOO_LARGE",
   /** A Docker schema 1 manifest was given where only schema 2 / OCI is supported. */
-  | "HOIST_OCI_SCHEMA1_UNSUPPORTED"
+  "HOIST_OCI_SCHEMA1_UNSUPPORTED",
   /** A platform string such as `linux/arm64/v8` could not be parsed. */
-  | "HOIST_OCI_INVALID_PLATFORM"
+  "HOIST_OCI_INVALID_PLATFORM",
   /** An index child has another kind than asked for (an image where an index was wanted). */
-  | "HOIST_OCI_UNEXPECTED_MEDIA_TYPE"
+  "HOIST_OCI_UNEXPECTED_MEDIA_TYPE",
   /** No layer, manifest or blob with that digest. */
-  | "HOIST_OCI_NOT_FOUND"
+  "HOIST_OCI_NOT_FOUND",
   /** A streamed layer's digest, diffID or size is asked for before its bytes were read. */
-  | "HOIST_OCI_NOT_COMPUTED"
+  "HOIST_OCI_NOT_COMPUTED",
   /** A one-shot stream layer was asked for its bytes a second time. */
-  | "HOIST_OCI_CONSUMED"
-  /** The bytes use a compression this Node.js cannot decode (zstd before Node 22.15). */
-  | "HOIST_OCI_UNSUPPORTED_COMPRESSION"
+  "HOIST_OCI_CONSUMED",
+  /** The bytes use a compression this package cannot decode (zstd). */
+  "HOIST_OCI_UNSUPPORTED_COMPRESSION",
   /** Compressed layer data is corrupt or truncated; `cause` holds zlib's error. */
-  | "HOIST_OCI_DECOMPRESS_FAILED"
+  "HOIST_OCI_DECOMPRESS_FAILED",
   /** An option or argument is invalid (a negative layer count, a malformed media type, …). */
-  | "HOIST_OCI_INVALID_ARGUMENT"
+  "HOIST_OCI_INVALID_ARGUMENT",
   /** Reading a local file failed; `cause` holds the system error. */
-  | "HOIST_OCI_READ_FAILED";
+  "HOIST_OCI_READ_FAILED",
+] as const;
+
+/** One of {@link OCI_ERROR_CODES}. */
+export type OciErrorCode = (typeof OCI_ERROR_CODES)[number];
 
 const BRAND = Symbol.for("@hoist/oci.error");
 

@@ -9,6 +9,7 @@ export {
   type DocumentKind,
   type DocumentProblem,
   InvalidDocumentError,
+  OCI_ERROR_CODES,
   OciError,
   type OciErrorCode,
   type OciErrorOptions,
