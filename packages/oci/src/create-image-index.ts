@@ -1,5 +1,5 @@
-import { createImage, notFound, stripParameters } from "./create-image.js";
-import { OciError } from "./errors.js";
+import { createImage, stripParameters } from "./create-image.js";
+import { notFound, OciError } from "./errors.js";
 import { Hash, toHash } from "./hash.js";
 import { hashStream } from "./hashing-stream.js";
 import type { Image, ImageIndex, Layer, ReadOptions } from "./interfaces.js";
@@ -19,7 +19,7 @@ export interface CreateImageIndexOptions {
   mediaType?: string;
   /** Where child manifests and blobs are read from. */
   source: BlobSource;
-  /** Cap on child manifests. Default: {@link DEFAULT_MAX_MANIFEST_BYTES}. */
+  /** Cap on this index and its child manifests. Default: {@link DEFAULT_MAX_MANIFEST_BYTES}. */
   maxManifestBytes?: number;
   /** Cap on configs of child images. */
   maxConfigBytes?: number;
@@ -31,8 +31,8 @@ export interface CreateImageIndexOptions {
  * before they are parsed.
  */
 export function createImageIndex(options: CreateImageIndexOptions): ImageIndex {
+  const index = parseIndexManifest(options.rawManifest, { maxBytes: options.maxManifestBytes });
   const rawManifest = copyBytes(options.rawManifest);
-  const index = parseIndexManifest(rawManifest);
   const digest = Hash.compute(rawManifest);
   const mediaType = options.mediaType
     ? stripParameters(options.mediaType)
@@ -75,6 +75,7 @@ export function createImageIndex(options: CreateImageIndexOptions): ImageIndex {
         rawManifest: await childBytes(descriptor, readOptions.signal),
         mediaType: descriptor.mediaType,
         source,
+        maxManifestBytes,
         maxConfigBytes: options.maxConfigBytes,
       });
     },

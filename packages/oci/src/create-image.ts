@@ -1,4 +1,4 @@
-import { InvalidDocumentError, OciError } from "./errors.js";
+import { InvalidDocumentError, notFound } from "./errors.js";
 import { Hash, toHash } from "./hash.js";
 import type { Image, Layer, ReadOptions } from "./interfaces.js";
 import { cloneDocument, copyBytes } from "./json.js";
@@ -19,6 +19,8 @@ export interface CreateImageOptions {
   mediaType?: string;
   /** Where the config and layer blobs are read from. */
   source: BlobSource;
+  /** Cap on the manifest. Default: 4 MiB (`DEFAULT_MAX_MANIFEST_BYTES`). */
+  maxManifestBytes?: number;
   /** Cap on the config blob. Default: {@link DEFAULT_MAX_CONFIG_BYTES}. */
   maxConfigBytes?: number;
 }
@@ -36,8 +38,9 @@ export function stripParameters(mediaType: string): string {
  * from the config's `rootfs.diff_ids`.
  */
 export function createImage(options: CreateImageOptions): Image {
+  // Parsing first also refuses input that is not bytes, with a typed error.
+  const manifest = parseManifest(options.rawManifest, { maxBytes: options.maxManifestBytes });
   const rawManifest = copyBytes(options.rawManifest);
-  const manifest = parseManifest(rawManifest);
   const digest = Hash.compute(rawManifest);
   const mediaType = options.mediaType
     ? stripParameters(options.mediaType)
@@ -109,9 +112,4 @@ export function createImage(options: CreateImageOptions): Image {
       return layer;
     },
   };
-}
-
-/** @internal */
-export function notFound(message: string, operation: string): OciError {
-  return new OciError(message, { code: "HOIST_OCI_NOT_FOUND", operation });
 }

@@ -194,3 +194,8 @@ export class InvalidDocumentError extends OciError {
     );
   }
 }
+
+/** @internal */
+export function notFound(message: string, operation: string): OciError {
+  return new OciError(message, { code: "HOIST_OCI_NOT_FOUND", operation });
+}

@@ -15,7 +15,7 @@ export {
   type OciErrorOptions,
   SizeMismatchError,
 } from "./errors.js";
-export { type Compression, DEFAULT_GZIP_LEVEL } from "./gzip.js";
+export { DEFAULT_GZIP_LEVEL } from "./gzip.js";
 export { Hash, type HashAlgorithm } from "./hash.js";
 export {
   HashingStream,

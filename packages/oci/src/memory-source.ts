@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { notFound } from "./create-image.js";
+import { notFound } from "./errors.js";
 import { Hash } from "./hash.js";
 import type { BlobSource } from "./manifest-layer.js";
 

@@ -1,5 +1,4 @@
-import { notFound } from "./create-image.js";
-import { OciError } from "./errors.js";
+import { notFound, OciError } from "./errors.js";
 import { Hash, toHash } from "./hash.js";
 import type { Image, Layer, ReadOptions } from "./interfaces.js";
 import { cloneDocument, copyBytes, encodeJson } from "./json.js";
@@ -32,9 +31,9 @@ export interface ImageEdit {
 interface Computed {
   rawManifest: Uint8Array;
   manifest: Manifest;
-  rawConfig: Uint8Array;
-  config: ConfigFile;
   digest: Hash;
+  /** Present when an edit changed the config; otherwise the base's config is the config. */
+  config?: { raw: Uint8Array; parsed: ConfigFile };
 }
 
 // An image made from another by edits (go-containerregistry's mutate.image). Nothing is computed
@@ -58,26 +57,29 @@ export class DerivedImage implements Image {
     const edit = this.#edit;
     const addenda = edit.layers ?? [];
     let manifest = cloneDocument(await base.manifest({ signal }));
-    let rawConfig = await base.rawConfigFile({ signal });
-    let config = parseConfigFile(rawConfig);
+    let config: Computed["config"];
+    // The config is read only when an edit touches it: annotating an image must not need its
+    // config, which for an artifact may not even be JSON.
     if (addenda.length > 0 || edit.config) {
+      let parsed = await base.configFile({ signal });
       if (addenda.length > 0) {
-        const rootfs = config.rootfs ?? { type: "layers", diff_ids: [] };
+        const rootfs = parsed.rootfs ?? { type: "layers", diff_ids: [] };
         const diffIDs = [...rootfs.diff_ids];
-        const history = [...(config.history ?? [])];
+        const history = [...(parsed.history ?? [])];
         for (const addendum of addenda) {
           diffIDs.push(await addendum.layer.diffID({ signal }));
           history.push(cloneDocument(addendum.history ?? {}));
         }
-        config = { ...config, rootfs: { ...rootfs, diff_ids: diffIDs }, history };
+        parsed = { ...parsed, rootfs: { ...rootfs, diff_ids: diffIDs }, history };
       }
-      if (edit.config) config = edit.config(cloneDocument(config));
-      rawConfig = encodeJson(config);
+      if (edit.config) parsed = edit.config(parsed);
+      const raw = encodeJson(parsed);
+      config = { raw, parsed: parseConfigFile(raw) };
       const { data: _stale, ...configDescriptor } = manifest.config;
       manifest.config = {
         ...configDescriptor,
-        size: rawConfig.byteLength,
-        digest: Hash.compute(rawConfig, { algorithm: manifest.config.digest.algorithm }),
+        size: raw.byteLength,
+        digest: Hash.compute(raw, { algorithm: manifest.config.digest.algorithm }),
       };
     }
     for (const addendum of addenda) {
@@ -87,8 +89,7 @@ export class DerivedImage implements Image {
     const rawManifest = encodeJson(manifest);
     // Parsing what was built catches anything an edit made invalid, with the field named.
     manifest = parseManifest(rawManifest);
-    config = parseConfigFile(rawConfig);
-    return { rawManifest, manifest, rawConfig, config, digest: Hash.compute(rawManifest) };
+    return { rawManifest, manifest, digest: Hash.compute(rawManifest), config };
   }
 
   async mediaType(options: ReadOptions = {}): Promise<string> {
@@ -113,11 +114,13 @@ export class DerivedImage implements Image {
   }
 
   async rawConfigFile(options: ReadOptions = {}): Promise<Uint8Array> {
-    return copyBytes((await this.#computed.get(options.signal)).rawConfig);
+    const { config } = await this.#computed.get(options.signal);
+    return config ? copyBytes(config.raw) : this.#base.rawConfigFile(options);
   }
 
   async configFile(options: ReadOptions = {}): Promise<ConfigFile> {
-    return cloneDocument((await this.#computed.get(options.signal)).config);
+    const { config } = await this.#computed.get(options.signal);
+    return config ? cloneDocument(config.parsed) : this.#base.configFile(options);
   }
 
   async configName(options: ReadOptions = {}): Promise<Hash> {

@@ -1,9 +1,8 @@
-import { notFound } from "./create-image.js";
-import { OciError } from "./errors.js";
+import { notFound, OciError } from "./errors.js";
 import { Hash, toHash } from "./hash.js";
 import type { Image, ImageIndex, Layer, ReadOptions } from "./interfaces.js";
 import { cloneDocument, copyBytes, encodeJson } from "./json.js";
-import { isIndex, MediaType, sniffParsed } from "./media-type.js";
+import { isConfig, isIndex, MediaType, sniffParsed } from "./media-type.js";
 import { checkAnnotations, checkMediaType } from "./mutate-image.js";
 import { parseIndexManifest } from "./parse-document.js";
 import { quote } from "./quote.js";
@@ -86,7 +85,8 @@ async function entryFor(
   if (child.kind === "image") {
     const manifest = await child.value.manifest({ signal });
     if (manifest.artifactType) descriptor.artifactType = manifest.artifactType;
-    if (!fields?.platform) {
+    // Only image configs name a platform; an artifact's config may be anything.
+    if (!fields?.platform && isConfig(manifest.config.mediaType)) {
       const platform = await platformFromConfig(child.value, { signal });
       if (platform) descriptor.platform = platform;
     }

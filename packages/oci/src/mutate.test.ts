@@ -230,6 +230,54 @@ describe("config edits", () => {
   });
 });
 
+describe("edits of artifacts", () => {
+  // An artifact whose config blob is not JSON: edits that do not touch the config must work,
+  // and must not even read it.
+  function artifact() {
+    const config = Buffer.from("\u0000binary config");
+    const manifest = encodeJson({
+      schemaVersion: 2,
+      mediaType: MediaType.OCI_MANIFEST,
+      artifactType: "application/vnd.example.thing",
+      config: {
+        mediaType: "application/vnd.example.config",
+        size: config.length,
+        digest: Hash.compute(config),
+      },
+      layers: [],
+    });
+    let configReads = 0;
+    const image = createImage({
+      rawManifest: manifest,
+      source: {
+        blob: async () => {
+          configReads++;
+          return Readable.from([config]);
+        },
+      },
+    });
+    return { image, config, reads: () => configReads };
+  }
+
+  it("annotates without reading the config, and serves the base's config bytes", async () => {
+    const { image, config, reads } = artifact();
+    const annotated = setAnnotations(image, { a: "b" });
+    expect((await annotated.manifest()).annotations).toEqual({ a: "b" });
+    expect(reads()).toBe(0);
+    expect(Buffer.from(await annotated.rawConfigFile()).equals(config)).toBe(true);
+    expect((await failure(annotated.configFile())).code).toBe("HOIST_OCI_INVALID_JSON");
+  });
+
+  it("adds an artifact to an index with its artifactType and no platform", async () => {
+    const { image, reads } = artifact();
+    const index = appendManifests(emptyIndex(), [image]);
+    const [entry] = (await index.indexManifest()).manifests;
+    expect(entry?.artifactType).toBe("application/vnd.example.thing");
+    expect(entry?.platform).toBeUndefined();
+    expect(reads()).toBe(0);
+  });
+});
+
 describe("setAnnotations and setMediaType", () => {
   it("merge annotations into an image's manifest without touching its config", async () => {
     const base = setAnnotations(emptyImage(), { a: "1", b: "2" });
