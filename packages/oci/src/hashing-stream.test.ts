@@ -2,7 +2,8 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { DigestMismatchError, OciError, SizeMismatchError } from "./errors.js";
+import { ociFailure } from "../test/oci-failure.js";
+import { DigestMismatchError, SizeMismatchError } from "./errors.js";
 import { Hash } from "./hash.js";
 import { HashingStream, hashStream, VerifyingStream } from "./hashing-stream.js";
 
@@ -14,15 +15,7 @@ const chunks = (data: Buffer, size = 97) => {
   return parts;
 };
 
-async function failure(promise: Promise<unknown>): Promise<OciError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(OciError.is(error)).toBe(true);
-    return error as OciError;
-  }
-  throw new Error("expected a failure");
-}
+const failure = ociFailure;
 
 describe("HashingStream", () => {
   it("passes bytes through and knows their digest and size at the end", async () => {

@@ -5,7 +5,8 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DigestMismatchError, OciError } from "./errors.js";
+import { ociFailure } from "../test/oci-failure.js";
+import { DigestMismatchError } from "./errors.js";
 import { gzipBytes } from "./gzip.js";
 import { Hash } from "./hash.js";
 import type { Layer } from "./interfaces.js";
@@ -35,15 +36,7 @@ async function expectConsistent(layer: Layer, uncompressed: Buffer) {
   return compressed;
 }
 
-async function failure(promise: Promise<unknown>): Promise<OciError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(OciError.is(error)).toBe(true);
-    return error as OciError;
-  }
-  throw new Error("expected a failure");
-}
+const failure = ociFailure;
 
 describe("layerFromBytes", () => {
   it("keeps a plain tar plain by default", async () => {

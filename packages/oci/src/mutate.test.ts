@@ -1,9 +1,9 @@
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { describe, expect, it } from "vitest";
+import { ociFailure } from "../test/oci-failure.js";
 import { createImage } from "./create-image.js";
 import { emptyImage, emptyIndex } from "./empty.js";
-import { OciError } from "./errors.js";
 import { Hash } from "./hash.js";
 import { encodeJson } from "./json.js";
 import { layerFromBytes } from "./layer-from-bytes.js";
@@ -19,15 +19,7 @@ import { tarWithFile } from "./tar-writer.js";
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8");
 const tar = (name: string) => tarWithFile(name, Buffer.from(`${name}\n`));
 
-async function failure(promise: Promise<unknown>): Promise<OciError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(OciError.is(error)).toBe(true);
-    return error as OciError;
-  }
-  throw new Error("expected a failure");
-}
+const failure = ociFailure;
 
 describe("appendLayers", () => {
   it("adds layers, diff IDs and history, and points the manifest at the new config", async () => {
