@@ -24,10 +24,10 @@ export {
   VerifyingStream,
   type VerifyingStreamOptions,
 } from "./hashing-stream.js";
-export type { Image, ImageIndex, Layer, ReadOptions } from "./interfaces.js";
+export type { Image, ImageIndex, Layer, LayerDigests, ReadOptions } from "./interfaces.js";
 export { layerFromBytes } from "./layer-from-bytes.js";
 export { layerFromFile } from "./layer-from-file.js";
-export { type LayerDigests, layerFromStream, type StreamLayer } from "./layer-from-stream.js";
+export { layerFromStream, type StreamLayer } from "./layer-from-stream.js";
 export type { LayerOptions } from "./layer-options.js";
 export type { BlobSource } from "./manifest-layer.js";
 export {

@@ -11,6 +11,18 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** What one full pass over a layer's bytes yields. */
+export interface LayerDigests {
+  /** Digest of the compressed blob. */
+  digest: Hash;
+  /** sha256 of the uncompressed tar. */
+  diffID: Hash;
+  /** Byte length of the compressed blob. */
+  size: number;
+  /** Byte length of the uncompressed tar. */
+  uncompressedSize: number;
+}
+
 /** One layer: a blob as stored in a registry (compressed) and the tar it holds (uncompressed). */
 export interface Layer {
   /** Digest of the compressed blob: what manifests and registries name it by. */

@@ -2,18 +2,16 @@ import { addAbortSignal, type Readable } from "node:stream";
 import { OciError } from "./errors.js";
 import { zstdUnsupported } from "./gzip.js";
 import type { Hash } from "./hash.js";
-import type { Layer, ReadOptions } from "./interfaces.js";
+import type { Layer, LayerDigests, ReadOptions } from "./interfaces.js";
 import {
   defaultLayerMediaType,
   type LayerOptions,
   type ResolvedLayerOptions,
   resolveLayerOptions,
 } from "./layer-options.js";
-import { type LayerDigests, layerPipeline } from "./layer-pipeline.js";
+import { layerPipeline } from "./layer-pipeline.js";
 import { PeekableSource } from "./peekable-source.js";
 import { raceAbort } from "./shared-computation.js";
-
-export type { LayerDigests } from "./layer-pipeline.js";
 
 /**
  * A layer over a one-shot stream (go-containerregistry's stream.Layer). Its bytes can be read

@@ -7,23 +7,14 @@ import {
   Writable,
 } from "node:stream";
 import { createGunzipStream, createGzipStream } from "./gzip.js";
-import type { Hash } from "./hash.js";
 import { HashingStream } from "./hashing-stream.js";
+import type { LayerDigests } from "./interfaces.js";
 
 // Layer bytes flow through one pipeline that produces the wanted form (compressed blob or
 // uncompressed tar) and hashes both forms on the way. When the wanted form is not the one that
 // needs computing (an uncompressed read of a layer that is gzipped on the fly), the other form is
 // computed on a side branch and thrown away after hashing. Every stage honours backpressure, so
 // memory stays flat whatever the layer's size.
-
-/** @internal What a full pass over a layer's bytes yields. */
-export interface LayerDigests {
-  digest: Hash;
-  diffID: Hash;
-  /** Compressed (blob) size. */
-  size: number;
-  uncompressedSize: number;
-}
 
 /** @internal */
 export interface LayerPipelineOptions {

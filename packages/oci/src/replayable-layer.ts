@@ -2,9 +2,9 @@ import { addAbortSignal, type Readable } from "node:stream";
 import { type Compression, zstdUnsupported } from "./gzip.js";
 import type { Hash } from "./hash.js";
 import { VerifyingStream } from "./hashing-stream.js";
-import type { Layer, ReadOptions } from "./interfaces.js";
+import type { Layer, LayerDigests, ReadOptions } from "./interfaces.js";
 import { defaultLayerMediaType, type ResolvedLayerOptions } from "./layer-options.js";
-import { computeLayerDigests, type LayerDigests, layerPipeline } from "./layer-pipeline.js";
+import { computeLayerDigests, layerPipeline } from "./layer-pipeline.js";
 import { SharedComputation } from "./shared-computation.js";
 
 /** @internal A fresh copy of a layer's input, with its detected compression. */
