@@ -1,46 +1,30 @@
-import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { startDockerRegistry, useDockerRegistry } from "./docker-registry.js";
+import { plainGet } from "./http-get.js";
 import { findBinary, MissingBinaryError } from "./system-binary.js";
-
-function get(
-  url: string,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let body = "";
-      res.on("data", (chunk) => {
-        body += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    })
-      .on("error", reject)
-      .end();
-  });
-}
 
 describe("docker-registry harness", () => {
   const registry = useDockerRegistry();
 
   it("serves the distribution API on loopback", async () => {
-    const res = await get(`${registry().url}/v2/`);
+    const res = await plainGet(`${registry().url}/v2/`);
     expect(res.status).toBe(200);
     expect(res.headers["docker-distribution-api-version"]).toBe("registry/2.0");
     expect(registry().host).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   it("answers the catalog of an empty registry", async () => {
-    const res = await get(`${registry().url}/v2/_catalog`);
+    const res = await plainGet(`${registry().url}/v2/_catalog`);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ repositories: [] });
-    expect(registry().logs()).toContain("/v2/_catalog");
+    expect(await registry().waitForLog("/v2/_catalog")).toContain("/v2/_catalog");
   });
 
   it("runs several registries side by side and stops them cleanly", async () => {
     const other = await startDockerRegistry();
     expect(other.port).not.toBe(registry().port);
     await other.stop();
-    await expect(get(`${other.url}/v2/`)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(plainGet(`${other.url}/v2/`)).rejects.toThrow(/ECONNREFUSED/);
   });
 });
 

@@ -17,17 +17,24 @@ export interface DockerRegistryOptions {
   storageRoot?: string;
   /** Milliseconds to wait for the registry to answer on /v2/. Default 15000. */
   startTimeoutMs?: number;
+  /** Serve https with this certificate and key (PEM file paths); `url` then starts with https. */
+  tls?: { certificatePath: string; keyPath: string };
 }
 
 export interface RunningDockerRegistry {
   /** "127.0.0.1:PORT", usable as a registry host in references. */
   readonly host: string;
   readonly port: number;
-  /** "http://127.0.0.1:PORT" */
+  /** "http://127.0.0.1:PORT" ("https://..." with the tls option) */
   readonly url: string;
   readonly storageRoot: string;
   /** Everything the registry has logged so far (access log included). */
   logs(): string;
+  /**
+   * Resolves with the log once it matches: the registry writes its access log after the
+   * response, so a test that reads the log right after a request must wait for the line.
+   */
+  waitForLog(match: string | RegExp, options?: { timeoutMs?: number }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -70,7 +77,13 @@ async function startOnce(
         delete: { enabled: true },
         maintenance: { uploadpurging: { enabled: false } },
       },
-      http: { addr: `127.0.0.1:${port}`, secret: "hoist-test-secret" },
+      http: {
+        addr: `127.0.0.1:${port}`,
+        secret: "hoist-test-secret",
+        ...(options.tls
+          ? { tls: { certificate: options.tls.certificatePath, key: options.tls.keyPath } }
+          : {}),
+      },
     },
     options.config,
   );
@@ -90,9 +103,10 @@ async function startOnce(
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${url}/v2/`, {
+    // A TLS registry answers a plain-http probe with 400, which still proves it is up.
+    await waitForHttp(`http://127.0.0.1:${port}/v2/`, {
       timeoutMs: options.startTimeoutMs ?? 15_000,
       gaveUp: () =>
         child.exitCode !== null
@@ -114,6 +128,15 @@ async function startOnce(
     url,
     storageRoot,
     logs: () => logs,
+    async waitForLog(match, waitOptions = {}) {
+      const deadline = Date.now() + (waitOptions.timeoutMs ?? 5000);
+      const matches = () => (typeof match === "string" ? logs.includes(match) : match.test(logs));
+      while (!matches()) {
+        if (Date.now() > deadline) throw new Error(`docker-registry never logged ${String(match)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return logs;
+    },
     stop() {
       stopped ??= (async () => {
         child.kill("SIGTERM");

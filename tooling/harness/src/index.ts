@@ -1,9 +1,54 @@
 export {
+  type HtpasswdRegistryOptions,
+  startHtpasswdRegistry,
+  startTokenAuthRegistry,
+  type TokenAuthRegistry,
+  type TokenAuthRegistryOptions,
+  useHtpasswdRegistry,
+  useStarted,
+  useTokenAuthRegistry,
+} from "./auth-registries.js";
+export {
+  type CertificateOptions,
+  createCertificate,
+  type TestCertificate,
+} from "./certificates.js";
+export {
   type DockerRegistryOptions,
   type RunningDockerRegistry,
   startDockerRegistry,
   useDockerRegistry,
 } from "./docker-registry.js";
+export {
+  type Fault,
+  type FaultProxyOptions,
+  type FaultRequest,
+  type FaultRule,
+  type ProxyRecord,
+  type RunningFaultProxy,
+  startFaultProxy,
+} from "./fault-proxy.js";
+export {
+  type ForwardProxyRecord,
+  type RunningForwardProxy,
+  startForwardProxy,
+} from "./forward-proxy.js";
 export { freePort } from "./free-port.js";
+export {
+  type OriginHandler,
+  type RecordedRequest,
+  type RunningHttpOrigin,
+  startHttpOrigin,
+} from "./http-origin.js";
+export { type ManualClock, manualClock } from "./manual-clock.js";
 export { type FindBinaryOptions, findBinary, MissingBinaryError } from "./system-binary.js";
+export {
+  type AccessRule,
+  type GrantedAccess,
+  type RunningTokenServer,
+  startTokenServer,
+  type TokenRequestRecord,
+  type TokenServerOptions,
+  type TokenServerUser,
+} from "./token-server.js";
 export { type WaitForHttpOptions, waitForHttp } from "./wait-for-http.js";

@@ -1,0 +1,160 @@
+import { STATUS_CODES } from "node:http";
+import type { Readable } from "node:stream";
+import { TransportError } from "./errors.js";
+import { toTransportError } from "./network-error.js";
+import type { RateLimit } from "./rate-limit.js";
+import { redactUrl } from "./redact.js";
+
+/** Limits for reading a whole body into memory. */
+export interface ReadBodyOptions {
+  /** Largest body accepted, in bytes; a larger one is an error, never silently cut. Default 4 MiB. */
+  limit?: number;
+}
+
+export const DEFAULT_READ_LIMIT = 4 * 1024 * 1024;
+
+/** A response whose status the caller accepted. The body streams; read or discard it. */
+export interface TransportResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  /** The method of the final request (after redirects). */
+  readonly method: string;
+  /** The final URL, after redirects. It may hold presigned query parameters: do not log it. */
+  readonly url: string;
+  readonly redirected: boolean;
+  /** Docker Hub style quota headers of this response, when present. */
+  readonly rateLimit: RateLimit | undefined;
+  /** The body as a Node stream (an async iterable of Buffers). */
+  readonly body: Readable;
+  bytes(options?: ReadBodyOptions): Promise<Uint8Array>;
+  text(options?: ReadBodyOptions): Promise<string>;
+  /** Parses the body as JSON. Validate the result before trusting it. */
+  json(options?: ReadBodyOptions): Promise<unknown>;
+  /** Drains the body so the connection can be reused. */
+  discard(): Promise<void>;
+}
+
+export function statusText(status: number): string {
+  return STATUS_CODES[status] ?? "";
+}
+
+export interface ReadResult {
+  bytes: Buffer;
+  truncated: boolean;
+}
+
+/**
+ * Reads up to `limit` bytes. With `truncate`, the rest is dropped and the stream destroyed;
+ * without it, going over the limit is an error.
+ */
+export async function readLimited(
+  body: Readable,
+  limit: number,
+  options: {
+    truncate: boolean;
+    describe: () => { method: string; url: string };
+    signal?: AbortSignal | undefined;
+  },
+): Promise<ReadResult> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      if (size + buffer.length > limit) {
+        if (options.truncate) {
+          chunks.push(buffer.subarray(0, limit - size));
+          size = limit;
+          body.destroy();
+          return { bytes: Buffer.concat(chunks, size), truncated: true };
+        }
+        body.destroy();
+        const { method, url } = options.describe();
+        throw new TransportError(
+          `${method} ${url}: response body exceeds the ${limit} byte limit. Raise the limit if the document is legitimately this large.`,
+          { code: "HOIST_TRANSPORT_BODY_TOO_LARGE", operation: "read body", method, url },
+        );
+      }
+      chunks.push(buffer);
+      size += buffer.length;
+    }
+  } catch (error) {
+    const { method, url } = options.describe();
+    throw toTransportError(error, { operation: "read body", method, url, signal: options.signal });
+  }
+  return { bytes: Buffer.concat(chunks, size), truncated: false };
+}
+
+export interface ResponseInit {
+  status: number;
+  headers: Headers;
+  method: string;
+  url: string;
+  redirected: boolean;
+  rateLimit: RateLimit | undefined;
+  body: Readable;
+  signal?: AbortSignal | undefined;
+}
+
+export function createResponse(init: ResponseInit): TransportResponse {
+  const describe = () => ({ method: init.method, url: redactUrl(init.url) });
+  const read = (options?: ReadBodyOptions) =>
+    readLimited(init.body, options?.limit ?? DEFAULT_READ_LIMIT, {
+      truncate: false,
+      describe,
+      signal: init.signal,
+    });
+  return {
+    status: init.status,
+    statusText: statusText(init.status),
+    headers: init.headers,
+    method: init.method,
+    url: init.url,
+    redirected: init.redirected,
+    rateLimit: init.rateLimit,
+    body: init.body,
+    async bytes(options) {
+      const { bytes } = await read(options);
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
+    async text(options) {
+      return (await read(options)).bytes.toString("utf8");
+    },
+    async json(options) {
+      const text = (await read(options)).bytes.toString("utf8");
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (cause) {
+        const { method, url } = describe();
+        throw new TransportError(
+          `${method} ${url}: response body is not valid JSON (${(cause as Error).message}).`,
+          { code: "HOIST_TRANSPORT_BAD_RESPONSE", operation: "read body", method, url, cause },
+        );
+      }
+    },
+    async discard() {
+      await drain(init.body);
+    },
+  };
+}
+
+/**
+ * Drops a body. Small remainders are read so the connection can be reused; past 128 KiB the
+ * socket is closed instead (undici's dump), so discarding a layer never downloads it.
+ */
+export async function drain(body: Readable): Promise<void> {
+  if (body.destroyed || body.readableEnded) return;
+  const dump = (body as Readable & { dump?: (options: { limit: number }) => Promise<void> }).dump;
+  try {
+    if (typeof dump === "function") {
+      await dump.call(body, { limit: 128 * 1024 });
+      return;
+    }
+    for await (const _ of body) {
+      // discard
+    }
+  } catch {
+    // The connection will be closed instead of reused; nothing to report.
+  }
+}

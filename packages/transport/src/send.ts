@@ -1,0 +1,207 @@
+import { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
+import type { Clock } from "./clock.js";
+import type { HostLimiter } from "./host-limiter.js";
+import { errorCode, toTransportError } from "./network-error.js";
+import { parseRateLimit, type RateLimit } from "./rate-limit.js";
+import { redactHeaderValue, redactUrl } from "./redact.js";
+import {
+  type BufferedBody,
+  bufferErrorBody,
+  isTemporaryAnswer,
+  parseRegistryErrorBody,
+} from "./registry-error-body.js";
+import type { PreparedBody } from "./request-body.js";
+import { statusText } from "./response.js";
+import {
+  backoffDelay,
+  isRetryableNetworkCode,
+  parseRetryAfter,
+  type RetryPolicy,
+} from "./retry-policy.js";
+
+/** What every request of one transport shares. */
+export interface Engine {
+  readonly dispatcher: Dispatcher;
+  readonly clock: Clock;
+  readonly retry: RetryPolicy;
+  readonly limiter: HostLimiter;
+  readonly userAgent: string;
+  readonly debug: ((line: string) => void) | undefined;
+  /** Aborted when the transport closes. */
+  readonly closed: AbortSignal;
+}
+
+export interface SendOptions {
+  operation: string;
+  method: string;
+  url: URL;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  body?: PreparedBody | undefined;
+  signal?: AbortSignal | undefined;
+  /** Whether the request may be sent more than once (idempotent and replayable). */
+  retryable: boolean;
+  policy?: RetryPolicy | undefined;
+}
+
+/** One HTTP answer, after the transport's retries. */
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  body: Readable;
+  readonly url: URL;
+  readonly method: string;
+  readonly attempts: number;
+  readonly elapsedMs: number;
+  readonly rateLimit: RateLimit | undefined;
+  /** Set when the body was read to judge a retry: its first 64 KiB. */
+  readonly buffered: BufferedBody | undefined;
+}
+
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.append(name, value);
+  }
+  return headers;
+}
+
+function logHeaders(debug: (line: string) => void, entries: Iterable<[string, string]>): void {
+  for (const [name, value] of entries) debug(`    ${name}: ${redactHeaderValue(name, value)}`);
+}
+
+function combineSignals(...signals: Array<AbortSignal | undefined>): AbortSignal {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length === 1 ? (present[0] as AbortSignal) : AbortSignal.any(present);
+}
+
+/**
+ * Sends one request through the dispatcher, retrying transient failures per policy. Returns
+ * the final answer whatever its status; turning statuses into errors is the caller's job.
+ */
+export async function send(engine: Engine, options: SendOptions): Promise<RawResponse> {
+  const policy = options.policy ?? engine.retry;
+  const maxAttempts = options.retryable ? policy.attempts : 1;
+  const signal = combineSignals(options.signal, engine.closed);
+  const redacted = redactUrl(options.url);
+  const started = engine.clock.now();
+  const headers: Record<string, string> = { "user-agent": engine.userAgent, ...options.headers };
+  if (options.body?.length !== undefined && headers["content-length"] === undefined) {
+    headers["content-length"] = String(options.body.length);
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    const context = {
+      operation: options.operation,
+      method: options.method,
+      url: redacted,
+      signal,
+      attempts: attempt,
+      elapsedMs: engine.clock.now() - started,
+    };
+    if (signal.aborted) throw toTransportError(signal.reason, context);
+    const release = await engine.limiter
+      .acquire(options.url.host, signal)
+      .catch((error: unknown) => {
+        throw toTransportError(error, context);
+      });
+    const attemptStart = engine.clock.now();
+    if (engine.debug) {
+      engine.debug(
+        `--> ${options.method} ${redacted}${attempt > 1 ? ` (attempt ${attempt}/${maxAttempts})` : ""}`,
+      );
+      logHeaders(engine.debug, Object.entries(headers));
+    }
+    let answer: Dispatcher.ResponseData;
+    try {
+      answer = await engine.dispatcher.request({
+        origin: options.url.origin,
+        path: `${options.url.pathname}${options.url.search}`,
+        method: options.method as Dispatcher.HttpMethod,
+        headers,
+        body: options.body ? await options.body.open() : null,
+        signal,
+      });
+    } catch (error) {
+      release();
+      const elapsed = engine.clock.now() - attemptStart;
+      const code = errorCode(error);
+      engine.debug?.(
+        `<-- ${options.method} ${redacted} failed: ${code ?? (error as Error).message} (${elapsed} ms)`,
+      );
+      const failure = toTransportError(error, {
+        ...context,
+        elapsedMs: engine.clock.now() - started,
+      });
+      if (signal.aborted || attempt >= maxAttempts || !isRetryableNetworkCode(code)) throw failure;
+      const delay = backoffDelay(policy, attempt);
+      engine.debug?.(`retrying ${options.method} ${redacted} in ${delay} ms after ${code}`);
+      await engine.clock.sleep(delay, { signal }).catch((reason: unknown) => {
+        throw toTransportError(reason, context);
+      });
+      continue;
+    }
+
+    const responseHeaders = toHeaders(answer.headers);
+    const body = answer.body as unknown as Readable;
+    // The host slot is held until the body is finished, so the cap counts real transfers.
+    body.once("close", release);
+    body.once("end", release);
+    body.once("error", release);
+    if (options.method === "HEAD" || answer.statusCode === 204 || answer.statusCode === 304) {
+      body.resume();
+    }
+    if (engine.debug) {
+      engine.debug(
+        `<-- ${answer.statusCode} ${statusText(answer.statusCode)} ${options.method} ${redacted} (${engine.clock.now() - attemptStart} ms)`,
+      );
+      logHeaders(engine.debug, responseHeaders.entries());
+    }
+    const base = {
+      status: answer.statusCode,
+      headers: responseHeaders,
+      url: options.url,
+      method: options.method,
+      attempts: attempt,
+      rateLimit: parseRateLimit(responseHeaders),
+    };
+    if (!policy.statuses.includes(answer.statusCode) || maxAttempts === 1) {
+      return { ...base, body, elapsedMs: engine.clock.now() - started, buffered: undefined };
+    }
+
+    // A status worth retrying: read the (small) error body to see whether the registry agrees.
+    const buffered = await bufferErrorBody(
+      body,
+      () => ({ method: options.method, url: redacted }),
+      signal,
+    );
+    const replay = () => Readable.from(buffered.bytes.length ? [buffered.bytes] : []);
+    const diagnostics = parseRegistryErrorBody(buffered.bytes.toString("utf8"));
+    const retryAfter = parseRetryAfter(responseHeaders.get("retry-after"), engine.clock.now());
+    const temporary = isTemporaryAnswer(answer.statusCode, diagnostics, policy);
+    const tooLong = retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs;
+    if (!temporary || attempt >= maxAttempts || tooLong) {
+      if (tooLong) {
+        engine.debug?.(
+          `not retrying ${options.method} ${redacted}: Retry-After ${retryAfter} ms exceeds ${policy.maxRetryAfterMs} ms`,
+        );
+      }
+      return {
+        ...base,
+        body: replay(),
+        elapsedMs: engine.clock.now() - started,
+        buffered,
+      };
+    }
+    const delay = retryAfter ?? backoffDelay(policy, attempt);
+    engine.debug?.(
+      `retrying ${options.method} ${redacted} in ${delay} ms after ${answer.statusCode}${retryAfter !== undefined ? " (Retry-After)" : ""}`,
+    );
+    await engine.clock.sleep(delay, { signal }).catch((reason: unknown) => {
+      throw toTransportError(reason, context);
+    });
+  }
+}

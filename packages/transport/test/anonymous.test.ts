@@ -1,0 +1,131 @@
+import { manualClock, useDockerRegistry } from "@hoist/harness";
+import { afterAll, describe, expect, it } from "vitest";
+import { createTransport, nextLink, RegistryError, TransportError } from "../src/index.js";
+import { caught, debugLog, digestOf, pushBlob, registryAt } from "./helpers.js";
+
+describe("an anonymous registry (docker-registry, no auth)", () => {
+  const registry = useDockerRegistry();
+  const log = debugLog();
+  const transport = createTransport({
+    userAgent: "transport-tests/1",
+    debug: log.debug,
+    clock: manualClock(),
+  });
+  afterAll(() => transport.close());
+
+  it("pings: https is tried first, plain http answers on loopback", async () => {
+    const result = await transport.ping(registryAt(registry().host));
+    expect(result).toMatchObject({
+      scheme: "http",
+      status: 200,
+      origin: registry().url,
+      challenge: undefined,
+    });
+    expect(log.text()).toContain(`--> GET https://${registry().host}/v2/`);
+    expect(log.text()).toContain(`--> GET http://${registry().host}/v2/`);
+  });
+
+  it("refuses plain http for a registry that must use https", async () => {
+    const error = await caught(() => transport.ping(registryAt(registry().host, "https")));
+    expect(TransportError.is(error)).toBe(true);
+    expect(error.code).toBe("HOIST_TRANSPORT_TLS");
+    expect(error.message).toMatch(/may not speak TLS/);
+  });
+
+  it("uploads, checks and downloads a blob", async () => {
+    const session = await transport.session({ registry: registryAt(registry().host) });
+    const bytes = new TextEncoder().encode("hello from hoist");
+    const digest = await pushBlob(session, "anon/blobs", bytes);
+    expect(digest).toBe(digestOf(bytes));
+
+    const head = await session.request({ method: "HEAD", path: `/v2/anon/blobs/blobs/${digest}` });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("docker-content-digest")).toBe(digest);
+    expect(head.headers.get("content-length")).toBe(String(bytes.length));
+
+    const get = await session.request({ method: "GET", path: `/v2/anon/blobs/blobs/${digest}` });
+    expect(new TextDecoder().decode(await get.bytes())).toBe("hello from hoist");
+    expect(await registry().waitForLog("hoist/0.1.0 transport-tests/1")).toContain(
+      "hoist/0.1.0 transport-tests/1",
+    );
+  });
+
+  it("turns a missing blob into a RegistryError with the registry's code", async () => {
+    const session = await transport.session({ registry: registryAt(registry().host) });
+    const missing = `sha256:${"0".repeat(64)}`;
+    const error = await caught<RegistryError>(() =>
+      session.request({ method: "GET", path: `/v2/anon/blobs/blobs/${missing}` }),
+    );
+    expect(RegistryError.is(error)).toBe(true);
+    expect(error).toMatchObject({
+      status: 404,
+      method: "GET",
+      isTemporary: false,
+      code: "HOIST_TRANSPORT_REGISTRY_ERROR",
+    });
+    expect(error.errors[0]?.code).toBe("BLOB_UNKNOWN");
+    expect(error.hasCode("BLOB_UNKNOWN")).toBe(true);
+    expect(error.message).toBe(
+      `GET ${registry().url}/v2/anon/blobs/blobs/${missing}: BLOB_UNKNOWN: blob unknown to registry; ${missing}`,
+    );
+
+    const head = await caught<RegistryError>(() =>
+      session.request({ method: "HEAD", path: `/v2/anon/blobs/blobs/${missing}` }),
+    );
+    expect(head.message).toMatch(
+      /404 Not Found \(HEAD responses have no body, use GET for details\)$/,
+    );
+    const ok = await session.request({
+      method: "HEAD",
+      path: `/v2/anon/blobs/blobs/${missing}`,
+      expectStatus: [200, 404],
+    });
+    expect(ok.status).toBe(404);
+  });
+
+  it("follows Link pagination of the catalog", async () => {
+    const session = await transport.session({ registry: registryAt(registry().host) });
+    for (const name of ["anon/a", "anon/b", "anon/c"])
+      await pushBlob(session, name, new TextEncoder().encode(name));
+    const seen: string[] = [];
+    let url: URL | undefined = new URL(`${session.origin}/v2/_catalog?n=2`);
+    while (url) {
+      const page = await session.request({ method: "GET", url });
+      const body = (await page.json()) as { repositories: string[] };
+      seen.push(...body.repositories);
+      url = nextLink(page.headers, page.url);
+    }
+    expect(seen).toEqual(expect.arrayContaining(["anon/a", "anon/b", "anon/c"]));
+  });
+
+  it("redacts upload state in the debug log", async () => {
+    const session = await transport.session({ registry: registryAt(registry().host) });
+    await pushBlob(session, "anon/redact", new TextEncoder().encode("x"));
+    expect(log.text()).toMatch(/_state=REDACTED/);
+    expect(log.text()).not.toMatch(/_state=(?!REDACTED)/);
+  });
+
+  it("rejects bad request options with typed errors", async () => {
+    const session = await transport.session({ registry: registryAt(registry().host) });
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ method: "GET" }, /exactly one of `path`/],
+      [{ method: "GET", path: "v2/" }, /must start with a single "\/"/],
+      [
+        { method: "GET", path: "/v2/", headers: { Authorization: "Basic x" } },
+        /Authorization header is set by the transport/,
+      ],
+      [{ method: "G E T", path: "/v2/" }, /HTTP method/],
+      [{ method: "GET", url: "not a url" }, /not an absolute URL/],
+    ];
+    for (const [options, message] of cases) {
+      const error = await caught(() => session.request(options as never));
+      expect(error.code).toBe("HOIST_TRANSPORT_INVALID_OPTIONS");
+      expect(error.message).toMatch(message);
+    }
+    await expect(
+      transport.session({ registry: { host: "a/b", scheme: "http" } as never }),
+    ).rejects.toMatchObject({
+      code: "HOIST_TRANSPORT_INVALID_OPTIONS",
+    });
+  });
+});

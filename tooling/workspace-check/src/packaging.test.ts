@@ -1,0 +1,137 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publicPackages, ROOT, type WorkspacePackage } from "./workspace.js";
+
+const run = promisify(execFile);
+// Under `pnpm test`, npm_execpath is pnpm itself; run from elsewhere, use the pinned pnpm.
+const PNPM_CLI = process.env.npm_execpath?.includes("pnpm") ? process.env.npm_execpath : undefined;
+const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
+
+const published = publicPackages();
+const byName = new Map(published.map((pkg) => [pkg.json.name, pkg]));
+
+/** The hoist packages a package needs installed with it, itself included. */
+function closure(pkg: WorkspacePackage, seen = new Set<string>()): Set<string> {
+  seen.add(pkg.json.name);
+  for (const dep of Object.keys(pkg.json.dependencies ?? {})) {
+    const inner = byName.get(dep);
+    if (inner && !seen.has(dep)) closure(inner, seen);
+  }
+  return seen;
+}
+
+let workdir: string;
+const tarballs = new Map<string, string>();
+
+async function pack(pkg: WorkspacePackage): Promise<string> {
+  const cached = tarballs.get(pkg.json.name);
+  if (cached) return cached;
+  const destination = join(workdir, "tarballs", pkg.json.name.replace("/", "-"));
+  await mkdir(destination, { recursive: true });
+  // pnpm pack rewrites workspace: ranges into real versions, as a publish would.
+  const [command, ...args] = PNPM_CLI
+    ? [process.execPath, PNPM_CLI]
+    : ["npx", "--yes", "pnpm@12.4.2"];
+  await run(command as string, [...args, "pack", "--pack-destination", destination], {
+    cwd: pkg.path,
+  });
+  const [file] = await readdir(destination);
+  if (!file) throw new Error(`pnpm pack wrote nothing for ${pkg.json.name}`);
+  const path = join(destination, file);
+  const { stdout: manifest } = await run("tar", ["-xzOf", path, "package/package.json"]);
+  if (manifest.includes("workspace:"))
+    throw new Error(`${pkg.json.name}'s tarball still has workspace: ranges`);
+  tarballs.set(pkg.json.name, path);
+  return path;
+}
+
+beforeAll(async () => {
+  // Outside the workspace, so nothing resolves through the workspace's node_modules.
+  workdir = await mkdtemp(join(tmpdir(), "hoist-packaging-"));
+});
+
+afterAll(async () => {
+  await rm(workdir, { recursive: true, force: true });
+});
+
+describe.each(published.map((pkg) => [pkg.json.name, pkg] as const))(
+  "%s installed alone",
+  (name, pkg) => {
+    it("installs from its tarball, imports, and type-checks in a fresh project", {
+      timeout: 240_000,
+    }, async () => {
+      const needed = [...closure(pkg)];
+      const files = Object.fromEntries(
+        await Promise.all(
+          needed.map(async (n) => [n, `file:${await pack(byName.get(n) as WorkspacePackage)}`]),
+        ),
+      );
+      const project = join(workdir, "projects", name.replace("/", "-"));
+      await mkdir(project, { recursive: true });
+      const overrides = Object.fromEntries(Object.entries(files).filter(([n]) => n !== name));
+      await writeFile(
+        join(project, "package.json"),
+        JSON.stringify({
+          name: "consumer",
+          private: true,
+          type: "module",
+          dependencies: { [name]: files[name] },
+          overrides,
+        }),
+      );
+      await run(
+        "npm",
+        ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
+        {
+          cwd: project,
+          timeout: 200_000,
+        },
+      );
+
+      // Only the package and the hoist packages it depends on came from the workspace.
+      const installed = (await readdir(join(project, "node_modules/@hoist")))
+        .map((n) => `@hoist/${n}`)
+        .sort();
+      expect(installed).toEqual(needed.sort());
+
+      // The installed package exports exactly what the workspace build exports.
+      const script = `import(${JSON.stringify(name)}).then((m) => console.log(JSON.stringify(Object.keys(m).sort())))`;
+      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+        cwd: project,
+      });
+      const local = await import(pathToFileURL(join(pkg.path, "dist/index.js")).href);
+      expect(JSON.parse(stdout)).toEqual(Object.keys(local).sort());
+      expect(Object.keys(local).length).toBeGreaterThan(0);
+
+      // Its declarations type-check for a strict consumer that resolves like Node.
+      await writeFile(
+        join(project, "consumer.ts"),
+        `import * as api from ${JSON.stringify(name)};\nexport const names: string[] = Object.keys(api);\n`,
+      );
+      await writeFile(
+        join(project, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: {
+            module: "nodenext",
+            moduleResolution: "nodenext",
+            target: "es2022",
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+            types: ["node"],
+            typeRoots: [join(ROOT, "node_modules/@types")],
+          },
+          files: ["consumer.ts"],
+        }),
+      );
+      await run(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: project }).catch((error) => {
+        throw new Error(`${name}'s types fail for a consumer:\n${error.stdout}${error.stderr}`);
+      });
+    });
+  },
+);
