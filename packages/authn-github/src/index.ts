@@ -1,1 +1,6 @@
-export {};
+export {
+  GITHUB_REGISTRY_HOSTS,
+  GITHUB_TOKEN_USERNAME,
+  type GithubKeychainOptions,
+  githubKeychain,
+} from "./github-keychain.js";

@@ -1,1 +1,9 @@
-export {};
+export {
+  type AccessTokenSource,
+  CLOUD_PLATFORM_SCOPE,
+  GOOGLE_TOKEN_USERNAME,
+  type GoogleAuthLike,
+  type GoogleKeychainOptions,
+  googleKeychain,
+  isGoogleRegistryHost,
+} from "./google-keychain.js";

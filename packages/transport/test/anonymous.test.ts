@@ -45,7 +45,9 @@ describe("an anonymous registry (docker-registry, no auth)", () => {
 
     const get = await session.request({ method: "GET", path: `/v2/anon/blobs/blobs/${digest}` });
     expect(new TextDecoder().decode(await get.bytes())).toBe("hello from hoist");
-    expect(registry().logs()).toContain("hoist/0.1.0 transport-tests/1");
+    expect(await registry().waitForLog("hoist/0.1.0 transport-tests/1")).toContain(
+      "hoist/0.1.0 transport-tests/1",
+    );
   });
 
   it("turns a missing blob into a RegistryError with the registry's code", async () => {

@@ -208,7 +208,7 @@ describe("token auth: docker-registry trusting our RS256 token server", () => {
     );
     expect(error.status).toBe(401);
     expect(tokens()).toHaveLength(2);
-    expect(env().registry.logs()).toMatch(/invalid token/);
+    expect(await env().registry.waitForLog(/invalid token/)).toMatch(/invalid token/);
 
     env().tokenServer.configure({ jwtLifetimeSeconds: undefined });
     const res = await session.request({

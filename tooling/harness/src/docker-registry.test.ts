@@ -17,7 +17,7 @@ describe("docker-registry harness", () => {
     const res = await plainGet(`${registry().url}/v2/_catalog`);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ repositories: [] });
-    expect(registry().logs()).toContain("/v2/_catalog");
+    expect(await registry().waitForLog("/v2/_catalog")).toContain("/v2/_catalog");
   });
 
   it("runs several registries side by side and stops them cleanly", async () => {

@@ -30,6 +30,11 @@ export interface RunningDockerRegistry {
   readonly storageRoot: string;
   /** Everything the registry has logged so far (access log included). */
   logs(): string;
+  /**
+   * Resolves with the log once it matches: the registry writes its access log after the
+   * response, so a test that reads the log right after a request must wait for the line.
+   */
+  waitForLog(match: string | RegExp, options?: { timeoutMs?: number }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -123,6 +128,15 @@ async function startOnce(
     url,
     storageRoot,
     logs: () => logs,
+    async waitForLog(match, waitOptions = {}) {
+      const deadline = Date.now() + (waitOptions.timeoutMs ?? 5000);
+      const matches = () => (typeof match === "string" ? logs.includes(match) : match.test(logs));
+      while (!matches()) {
+        if (Date.now() > deadline) throw new Error(`docker-registry never logged ${String(match)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return logs;
+    },
     stop() {
       stopped ??= (async () => {
         child.kill("SIGTERM");

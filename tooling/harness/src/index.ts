@@ -51,4 +51,6 @@ export {
   type TokenServerOptions,
   type TokenServerUser,
 } from "./token-server.js";
+export { guardLoopbackOnly, isLoopbackHost, type LoopbackGuard } from "./loopback-guard.js";
+export { createServerCertificate, type ServerCertificate } from "./test-certificate.js";
 export { type WaitForHttpOptions, waitForHttp } from "./wait-for-http.js";

@@ -1,0 +1,124 @@
+import { Duplex } from "node:stream";
+import { createGunzip, createGzip, type Gunzip, type Gzip, gzipSync } from "node:zlib";
+import { OciError } from "./errors.js";
+
+/** Default gzip level: zlib's default, as Docker and containerd use. */
+export const DEFAULT_GZIP_LEVEL = 6;
+
+// The 10th gzip header byte names the OS that wrote the stream; zlib fills in the build
+// platform (3 on Unix, 10 on Windows). Writing 255 ("unknown", as Go does) keeps a layer's digest
+// the same on every platform. The MTIME field is already zero in zlib's output.
+const OS_BYTE = 9;
+const OS_UNKNOWN = 0xff;
+
+/** @internal Validates a gzip level (0–9). */
+export function checkLevel(level: number, operation: string): number {
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new OciError(`gzip level must be an integer from 0 to 9, got ${level}`, {
+      code: "HOIST_OCI_INVALID_ARGUMENT",
+      operation,
+    });
+  }
+  return level;
+}
+
+/** @internal Deterministic gzip of a buffer. */
+export function gzipBytes(data: Uint8Array, level: number): Buffer {
+  const output = gzipSync(data, { level: checkLevel(level, "gzip layer") });
+  output[OS_BYTE] = OS_UNKNOWN;
+  return output;
+}
+
+// Wraps a zlib stream so that backpressure holds end to end, the gzip header can be patched on
+// the way out, and zlib's bare errors (Z_DATA_ERROR, "unexpected end of file") become OciErrors.
+class ZlibStream extends Duplex {
+  readonly #inner: Gzip | Gunzip;
+
+  constructor(
+    inner: Gzip | Gunzip,
+    options: { patchHeader: boolean; translate: (error: Error) => Error },
+  ) {
+    super();
+    this.#inner = inner;
+    let offset = 0;
+    inner.on("data", (chunk: Buffer) => {
+      if (options.patchHeader && offset <= OS_BYTE && offset + chunk.length > OS_BYTE) {
+        chunk[OS_BYTE - offset] = OS_UNKNOWN;
+      }
+      offset += chunk.length;
+      if (!this.push(chunk)) inner.pause();
+    });
+    inner.on("end", () => this.push(null));
+    inner.on("error", (error) => this.destroy(options.translate(error)));
+  }
+
+  override _read(): void {
+    this.#inner.resume();
+  }
+
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    if (this.#inner.write(chunk)) callback();
+    else this.#inner.once("drain", () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#inner.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#inner.destroy();
+    callback(error);
+  }
+}
+
+/** @internal A gzip stream with the deterministic header. */
+export function createGzipStream(level: number): Duplex {
+  return new ZlibStream(createGzip({ level: checkLevel(level, "gzip layer") }), {
+    patchHeader: true,
+    translate: (error) => error,
+  });
+}
+
+/** @internal A gunzip stream whose failures are `HOIST_OCI_DECOMPRESS_FAILED`. */
+export function createGunzipStream(operation: string): Duplex {
+  return new ZlibStream(createGunzip(), {
+    patchHeader: false,
+    translate: (error) =>
+      new OciError(`the gzip data is corrupt or truncated (${error.message})`, {
+        code: "HOIST_OCI_DECOMPRESS_FAILED",
+        operation,
+        cause: error,
+      }),
+  });
+}
+
+/** What the first bytes of a blob say about its compression. */
+export type Compression = "gzip" | "zstd" | "none";
+
+/** @internal Detects gzip and zstd by their magic numbers. */
+export function detectCompression(head: Uint8Array): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  if (
+    head.length >= 4 &&
+    head[0] === 0x28 &&
+    head[1] === 0xb5 &&
+    head[2] === 0x2f &&
+    head[3] === 0xfd
+  ) {
+    return "zstd";
+  }
+  return "none";
+}
+
+/** @internal The error for zstd input, which Node's zlib cannot decode before 22.15. */
+export function zstdUnsupported(operation: string): OciError {
+  return new OciError(
+    "the layer is zstd-compressed and hoist cannot decompress zstd; use a gzip or uncompressed layer",
+    { code: "HOIST_OCI_UNSUPPORTED_COMPRESSION", operation },
+  );
+}

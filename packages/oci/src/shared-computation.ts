@@ -1,0 +1,89 @@
+// A lazily started computation that many callers may await, each with its own AbortSignal.
+// The work runs once; its result is kept. A failure is not kept, so the next caller retries.
+// The work is aborted only when every caller waiting for it has given up, so one caller's
+// abort never fails another's request.
+
+/** @internal Waits for `promise`, rejecting early with the signal's reason when it aborts. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+interface Run<T> {
+  promise: Promise<T>;
+  controller: AbortController;
+  waiters: number;
+}
+
+/** @internal */
+export class SharedComputation<T> {
+  readonly #compute: (signal: AbortSignal) => Promise<T>;
+  #result: { value: T } | undefined;
+  #run: Run<T> | undefined;
+
+  constructor(compute: (signal: AbortSignal) => Promise<T>) {
+    this.#compute = compute;
+  }
+
+  /** The value when it has been computed, else undefined. */
+  get settled(): { value: T } | undefined {
+    return this.#result;
+  }
+
+  /** Supplies the value from elsewhere (a read that computed it on the way); first one wins. */
+  offer(value: T): void {
+    if (!this.#result) this.#result = { value };
+  }
+
+  async get(signal?: AbortSignal): Promise<T> {
+    if (this.#result) return this.#result.value;
+    signal?.throwIfAborted();
+    const run = this.#run ?? this.#start();
+    run.waiters++;
+    try {
+      return await raceAbort(run.promise, signal);
+    } finally {
+      run.waiters--;
+      if (run.waiters === 0 && !this.#result && signal?.aborted && this.#run === run) {
+        this.#run = undefined;
+        run.controller.abort(signal.reason);
+      }
+    }
+  }
+
+  #start(): Run<T> {
+    const controller = new AbortController();
+    const run: Run<T> = { controller, waiters: 0, promise: Promise.resolve() as Promise<T> };
+    run.promise = Promise.resolve()
+      .then(() => this.#compute(controller.signal))
+      .then(
+        (value) => {
+          this.#result = { value };
+          if (this.#run === run) this.#run = undefined;
+          return value;
+        },
+        (error: unknown) => {
+          if (this.#run === run) this.#run = undefined;
+          throw error;
+        },
+      );
+    // Waiters that gave up leave this promise unobserved; its rejection is theirs to ignore.
+    run.promise.catch(() => {});
+    this.#run = run;
+    return run;
+  }
+}
