@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { baseMediaType, MediaType } from "./interim-oci.js";
+import { baseMediaType, MediaType } from "@hoist/oci";
 
 /** The media types listed in the request's Accept headers, parameters dropped. */
 export function acceptedTypes(req: IncomingMessage): Set<string> {

@@ -1,7 +1,7 @@
 import { createHash, type Hash as NodeHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { HashAlgorithm } from "@hoist/oci";
 import type { Grant } from "./auth.js";
-import type { HashAlgorithm } from "./interim-oci.js";
 import type { KeyedMutex } from "./keyed-mutex.js";
 import type { RegistryStorage } from "./storage/types.js";
 

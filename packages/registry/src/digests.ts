@@ -1,6 +1,6 @@
+import { Hash } from "@hoist/oci";
 import { apiError } from "./distribution-error.js";
 import { quote } from "./errors.js";
-import { Hash } from "./interim-oci.js";
 
 /**
  * Parses a digest from a URL path or query, answering 400 DIGEST_INVALID for anything that is

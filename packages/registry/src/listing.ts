@@ -1,7 +1,7 @@
+import { MediaType } from "@hoist/oci";
 import type { RegistryCore, RequestContext } from "./core.js";
 import { digestParam } from "./digests.js";
 import { apiError } from "./distribution-error.js";
-import { MediaType } from "./interim-oci.js";
 import { bytesResponse, type RegistryResponse } from "./response.js";
 
 /**

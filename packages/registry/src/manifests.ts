@@ -1,8 +1,3 @@
-import { acceptedTypes, unacceptableReason } from "./accept.js";
-import type { RegistryCore, RequestContext } from "./core.js";
-import { digestParam } from "./digests.js";
-import { apiError, DistributionError, type DistributionErrorEntry } from "./distribution-error.js";
-import { quote } from "./errors.js";
 import {
   baseMediaType,
   type Descriptor,
@@ -13,7 +8,13 @@ import {
   MediaType,
   parseIndexManifest,
   parseManifest,
-} from "./interim-oci.js";
+  sniffManifestMediaType,
+} from "@hoist/oci";
+import { acceptedTypes, unacceptableReason } from "./accept.js";
+import type { RegistryCore, RequestContext } from "./core.js";
+import { digestParam } from "./digests.js";
+import { apiError, DistributionError, type DistributionErrorEntry } from "./distribution-error.js";
+import { quote } from "./errors.js";
 import { isValidTag } from "./names.js";
 import { readSmallBody } from "./request-body.js";
 import { bytesResponse, emptyResponse, type RegistryResponse } from "./response.js";
@@ -70,35 +71,36 @@ export async function getManifest(
 
 const IMAGE_TYPES: readonly string[] = [MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST];
 const INDEX_TYPES: readonly string[] = [MediaType.OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST];
-// Content types that say nothing about the manifest: the body's mediaType decides then.
+// Content types that say nothing about the manifest: the body decides then.
 const GENERIC_TYPES: readonly string[] = ["", "application/json", "application/octet-stream"];
 
 function invalid(message: string, detail?: unknown): DistributionError {
   return apiError(400, "MANIFEST_INVALID", message, detail);
 }
 
-/** The manifest's media type, from Content-Type and the body's `mediaType`, which must agree. */
-function mediaTypeOf(contentType: string | undefined, bytes: Buffer): string {
+/**
+ * The manifest's media type: the Content-Type, which must agree with the body's `mediaType`
+ * when that is present. A generic or missing Content-Type defers to the body, whose type is
+ * sniffed from its shape when it declares none.
+ */
+function mediaTypeOf(contentType: string | undefined, bytes: Buffer, maxBytes: number): string {
   let document: unknown;
   try {
     document = JSON.parse(bytes.toString("utf8"));
   } catch (error) {
     throw invalid(`the manifest is not JSON: ${(error as Error).message}`);
   }
-  const declared =
-    typeof document === "object" &&
-    document !== null &&
-    typeof (document as { mediaType?: unknown }).mediaType === "string"
-      ? (document as { mediaType: string }).mediaType
-      : undefined;
+  const declared = (document as { mediaType?: unknown } | null)?.mediaType;
   const header = baseMediaType(contentType ?? "");
-  const mediaType = GENERIC_TYPES.includes(header) ? declared : header;
+  const mediaType = GENERIC_TYPES.includes(header)
+    ? sniffManifestMediaType(bytes, { maxBytes })
+    : header;
   if (mediaType === undefined) {
     throw invalid(
       "the manifest has no media type: send a Content-Type header or a mediaType field",
     );
   }
-  if (declared !== undefined && declared !== mediaType) {
+  if (typeof declared === "string" && declared !== mediaType) {
     throw invalid(
       `Content-Type ${quote(mediaType)} does not match the manifest's mediaType ${quote(declared)}`,
     );
@@ -114,9 +116,11 @@ function mediaTypeOf(contentType: string | undefined, bytes: Buffer): string {
   return mediaType;
 }
 
-function parse(mediaType: string, bytes: Buffer): Manifest | IndexManifest {
+function parse(mediaType: string, bytes: Buffer, maxBytes: number): Manifest | IndexManifest {
   try {
-    return IMAGE_TYPES.includes(mediaType) ? parseManifest(bytes) : parseIndexManifest(bytes);
+    return IMAGE_TYPES.includes(mediaType)
+      ? parseManifest(bytes, { maxBytes })
+      : parseIndexManifest(bytes, { maxBytes });
   } catch (error) {
     throw invalid((error as Error).message, { mediaType });
   }
@@ -131,24 +135,25 @@ async function missingReferences(
 ): Promise<DistributionErrorEntry[]> {
   const problems: DistributionErrorEntry[] = [];
   const check = async (descriptor: Descriptor, kind: "blob" | "manifest", where: string) => {
+    const digest = descriptor.digest.toString();
+    const signal = ctx.signal;
     const size =
       kind === "blob"
-        ? (await core.storage.isBlobLinked(repository, descriptor.digest, { signal: ctx.signal }))
-          ? (await core.storage.statBlob(descriptor.digest, { signal: ctx.signal }))?.size
+        ? (await core.storage.isBlobLinked(repository, digest, { signal }))
+          ? (await core.storage.statBlob(digest, { signal }))?.size
           : undefined
-        : (await core.storage.getManifest(repository, descriptor.digest, { signal: ctx.signal }))
-            ?.size;
+        : (await core.storage.getManifest(repository, digest, { signal }))?.size;
     if (size === undefined) {
       problems.push({
         code: "MANIFEST_BLOB_UNKNOWN",
-        message: `${where} ${descriptor.digest} is not in repository ${quote(repository)}; push it first`,
-        detail: descriptor.digest,
+        message: `${where} ${digest} is not in repository ${quote(repository)}; push it first`,
+        detail: digest,
       });
     } else if (size !== descriptor.size) {
       problems.push({
         code: "MANIFEST_INVALID",
-        message: `${where} ${descriptor.digest} has ${size} bytes, but the descriptor says ${descriptor.size}`,
-        detail: { digest: descriptor.digest, size, declared: descriptor.size },
+        message: `${where} ${digest} has ${size} bytes, but the descriptor says ${descriptor.size}`,
+        detail: { digest, size, declared: descriptor.size },
       });
     }
   };
@@ -198,8 +203,9 @@ export async function putManifest(
     if (!isValidTag(tag)) throw invalid(`tag=${quote(tag)} is not a valid tag`);
   }
   const bytes = await readSmallBody(ctx.req, core.limits.manifestBytes);
-  const mediaType = mediaTypeOf(ctx.req.headers["content-type"], bytes);
-  const manifest = parse(mediaType, bytes);
+  const maxBytes = core.limits.manifestBytes;
+  const mediaType = mediaTypeOf(ctx.req.headers["content-type"], bytes, maxBytes);
+  const manifest = parse(mediaType, bytes, maxBytes);
   const algorithm = reference.kind === "digest" ? reference.digest.algorithm : "sha256";
   const digest = Hash.compute(bytes, { algorithm }).toString();
   if (reference.kind === "digest" && digest !== reference.digest.toString()) {
@@ -213,7 +219,7 @@ export async function putManifest(
   return core.repositoryLocks.run(repository, async () => {
     const problems = await missingReferences(core, ctx, repository, manifest);
     if (problems.length > 0) throw new DistributionError(400, problems);
-    const subject = core.referrers ? manifest.subject?.digest : undefined;
+    const subject = core.referrers ? manifest.subject?.digest.toString() : undefined;
     await core.storage.putManifest(
       repository,
       {

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from "node:http";
+import type { HashAlgorithm } from "@hoist/oci";
 import { type RegistryCore, type RequestContext, RunningHash } from "./core.js";
 import { digestParam } from "./digests.js";
 import { apiError, DistributionError } from "./distribution-error.js";
 import { RegistryError } from "./errors.js";
 import { parseContentRange, uploadRange } from "./http-ranges.js";
-import type { HashAlgorithm } from "./interim-oci.js";
 import { repositoryNameProblem } from "./names.js";
 import { bodySource, declaredLength, hasBody } from "./request-body.js";
 import { emptyResponse, type RegistryResponse } from "./response.js";

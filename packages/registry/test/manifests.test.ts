@@ -240,7 +240,7 @@ describe.each(STORAGE_KINDS)("manifests (%s storage)", (kind) => {
       JSON.stringify({ schemaVersion: 2 }),
       "application/vnd.example.thing+json",
     ],
-    ["no media type anywhere", JSON.stringify({ schemaVersion: 2, manifests: [] }), ""],
+    ["no media type anywhere", JSON.stringify({ schemaVersion: 2 }), ""],
   ])("refuses %s with MANIFEST_INVALID", async (_, body, contentType) => {
     await api().pushBlob("man/invalid", "{}");
     const res = await api().call("/v2/man/invalid/manifests/bad", {
@@ -254,6 +254,19 @@ describe.each(STORAGE_KINDS)("manifests (%s storage)", (kind) => {
       (await api().call("/v2/man/invalid/manifests/bad", { headers: { Accept: ACCEPT_ALL } }))
         .status,
     ).toBe(404);
+  });
+
+  it("sniffs the type of a body without mediaType when Content-Type says nothing", async () => {
+    const image = await api().pushImage("man/sniff", "v1");
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: OCI_MANIFEST, digest: image.digest, size: image.size }],
+    });
+    expect(
+      (await api().call("/v2/man/sniff/manifests/idx", { method: "PUT", body: index })).status,
+    ).toBe(201);
+    const get = await api().call("/v2/man/sniff/manifests/idx", { headers: { Accept: OCI_INDEX } });
+    expect(get.headers["content-type"]).toBe(OCI_INDEX);
   });
 
   it("takes the media type from the body when Content-Type says nothing", async () => {

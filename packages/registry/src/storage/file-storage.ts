@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
+import { Hash, hashStream } from "@hoist/oci";
 import { quote, RegistryError } from "../errors.js";
-import { Hash, hashStream } from "../interim-oci.js";
 import { blobUnknown, digestMismatch, uploadUnknown } from "./storage-errors.js";
 import type {
   ManifestToStore,

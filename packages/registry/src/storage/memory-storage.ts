@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
+import { Hash } from "@hoist/oci";
 import { RegistryError } from "../errors.js";
-import { Hash } from "../interim-oci.js";
 import { blobUnknown, digestMismatch, uploadUnknown } from "./storage-errors.js";
 import type {
   BlobStat,
