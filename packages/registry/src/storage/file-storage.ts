@@ -62,6 +62,12 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
     return ready;
   };
 
+  /** Opens the storage if needed, then runs one I/O step (see {@link io}). */
+  const step = async <T>(operation: string, subject: string, run: () => Promise<T>): Promise<T> => {
+    await init();
+    return io(operation, subject, run);
+  };
+
   const blobPath = (digest: string) => {
     const { algorithm, hex } = Hash.parse(digest);
     return join(root, "blobs", algorithm, hex.slice(0, 2), hex);
@@ -129,8 +135,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
     kind: "file",
 
     async statBlob(digest) {
-      await init();
-      return io("stat blob", digest, async () => {
+      return step("stat blob", digest, async () => {
         try {
           return { digest, size: (await stat(blobPath(digest))).size };
         } catch (error) {
@@ -141,8 +146,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
     },
 
     async readBlob(digest, options = {}) {
-      await init();
-      return io("read blob", digest, async () => {
+      return step("read blob", digest, async () => {
         // Open first so a missing blob fails here, before any response is started.
         let handle: Awaited<ReturnType<typeof open>>;
         try {
@@ -160,21 +164,17 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
     },
 
     async isBlobLinked(repository, digest) {
-      await init();
-      return io("check blob link", repository, () => fileExists(linkPath(repository, digest)));
+      return step("check blob link", repository, () => fileExists(linkPath(repository, digest)));
     },
     async linkBlob(repository, digest) {
-      await init();
-      await io("link blob", repository, () => writeAtomic(linkPath(repository, digest), ""));
+      await step("link blob", repository, () => writeAtomic(linkPath(repository, digest), ""));
     },
     async unlinkBlob(repository, digest) {
-      await init();
-      return io("unlink blob", repository, () => removeFile(linkPath(repository, digest)));
+      return step("unlink blob", repository, () => removeFile(linkPath(repository, digest)));
     },
 
     async createUpload(repository) {
-      await init();
-      return io("create upload", repository, async () => {
+      return step("create upload", repository, async () => {
         const id = randomUUID();
         const startedAt = new Date();
         await mkdir(join(uploadsDir, id));
@@ -188,12 +188,10 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
       });
     },
     async getUpload(id) {
-      await init();
-      return io("read upload", id, () => readUploadState(id));
+      return step("read upload", id, () => readUploadState(id));
     },
     async writeUpload(id, offset, source, options: StorageCallOptions = {}) {
-      await init();
-      await io("write upload", id, () => requireUpload(id, "write upload"));
+      await step("write upload", id, () => requireUpload(id, "write upload"));
       const handle = await io("write upload", id, () => open(uploadPath(id, "data"), "r+"));
       try {
         await io("write upload", id, () => handle.truncate(offset));
@@ -215,8 +213,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
       }
     },
     async truncateUpload(id, size) {
-      await init();
-      await io("truncate upload", id, async () => {
+      await step("truncate upload", id, async () => {
         const state = await requireUpload(id, "truncate upload");
         if (size > state.size) {
           throw new RegistryError(
@@ -233,8 +230,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
       });
     },
     async readUpload(id, call: StorageCallOptions = {}) {
-      await init();
-      await io("read upload", id, () => requireUpload(id, "read upload"));
+      await step("read upload", id, () => requireUpload(id, "read upload"));
       return createReadStream(uploadPath(id, "data"), { signal: call.signal });
     },
     async commitUpload(id, digest, options = {}) {
@@ -267,8 +263,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
       return { digest, size: state.size };
     },
     async deleteUpload(id) {
-      await init();
-      return io("delete upload", id, async () => {
+      return step("delete upload", id, async () => {
         const existed = await fileExists(uploadPath(id, "info.json"));
         await rm(join(uploadsDir, id), { recursive: true, force: true });
         return existed;
@@ -302,8 +297,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
       });
     },
     async getManifest(repository, digest): Promise<StoredManifest | undefined> {
-      await init();
-      return io("get manifest", repository, async () => {
+      return step("get manifest", repository, async () => {
         let record: { mediaType: string };
         try {
           record = JSON.parse(await readFile(manifestPath(repository, digest), "utf8"));
@@ -316,8 +310,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
       });
     },
     async deleteManifest(repository, digest) {
-      await init();
-      return io("delete manifest", repository, async () => {
+      return step("delete manifest", repository, async () => {
         if (!(await removeFile(manifestPath(repository, digest)))) return false;
         for (const tag of await storage.listTags(repository)) {
           if ((await storage.getTag(repository, tag)) === digest) {
@@ -333,8 +326,7 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
     },
 
     async getTag(repository, tag) {
-      await init();
-      return io("get tag", repository, async () => {
+      return step("get tag", repository, async () => {
         try {
           return (await readFile(tagPath(repository, tag), "utf8")).trim();
         } catch (error) {
@@ -344,24 +336,20 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
       });
     },
     async setTag(repository, tag, digest) {
-      await init();
-      await io("set tag", repository, () => writeAtomic(tagPath(repository, tag), digest));
+      await step("set tag", repository, () => writeAtomic(tagPath(repository, tag), digest));
     },
     async deleteTag(repository, tag) {
-      await init();
-      return io("delete tag", repository, () => removeFile(tagPath(repository, tag)));
+      return step("delete tag", repository, () => removeFile(tagPath(repository, tag)));
     },
     async listTags(repository) {
-      await init();
-      return io("list tags", repository, async () => {
+      return step("list tags", repository, async () => {
         const files = await listDir(repoPath(repository, "_tags"));
         return files.map(decodeTag);
       });
     },
 
     async listReferrers(repository, subject) {
-      await init();
-      return io("list referrers", repository, async () => {
+      return step("list referrers", repository, async () => {
         const dir = referrerDir(repository, subject);
         const files = await listDir(dir);
         const descriptors: ReferrerDescriptor[] = [];
@@ -377,12 +365,10 @@ export function fileStorage(root: string, options: FileStorageOptions = {}): Reg
     },
 
     async repositoryExists(repository) {
-      await init();
-      return io("check repository", repository, () => exists(repository));
+      return step("check repository", repository, () => exists(repository));
     },
     async listRepositories() {
-      await init();
-      return io("list repositories", root, async () => {
+      return step("list repositories", root, async () => {
         const found: string[] = [];
         const walk = async (dir: string): Promise<void> => {
           const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
