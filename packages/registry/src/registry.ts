@@ -236,7 +236,7 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       inFlight.delete(controller);
       if (!res.writableFinished) controller.abort(new Error("the client went away"));
     });
-    const url = new URL(req.url ?? "/", "http://registry.invalid");
+    const url = requestUrl(req);
     const route = matchRoute(url.pathname);
     const method = req.method ?? "GET";
     const record: RequestRecord = {
@@ -400,6 +400,18 @@ async function dispatch(
       return uploadStatus(core, ctx, route.repository, route.id);
     default:
       throw apiError(404, "UNSUPPORTED");
+  }
+}
+
+/**
+ * The request target as a URL. Concatenated rather than resolved, so a target such as
+ * "//host/x" stays a path; anything unparsable becomes "/" (and so an unknown route).
+ */
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(`http://registry.invalid${req.url?.startsWith("/") ? req.url : "/"}`);
+  } catch {
+    return new URL("http://registry.invalid/");
   }
 }
 

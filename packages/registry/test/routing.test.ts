@@ -80,3 +80,21 @@ describe("routing and names", () => {
     expect(res.codes()).toEqual(["BLOB_UPLOAD_UNKNOWN"]);
   });
 });
+
+describe("odd request targets", () => {
+  const registry = useRegistry("memory");
+
+  it("treats a target that starts with // as a path, not a host", async () => {
+    const { request } = await import("node:http");
+    const status = await new Promise<number>((resolve, reject) => {
+      request({ host: "127.0.0.1", port: registry().port, path: "//v2/", agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on("error", reject)
+        .end();
+    });
+    expect(status).toBe(404);
+    expect(registry().requests().at(-1)?.path).toBe("//v2/");
+  });
+});
