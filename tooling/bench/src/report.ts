@@ -11,6 +11,7 @@ import {
 import type { HashCeiling } from "./hash-ceiling.js";
 import type { ScenarioId } from "./invocation.js";
 import { formatMachine, type MachineDescription } from "./machine.js";
+import { STRIPPED_ENV } from "./measure.js";
 import { formatNameBench, type NameBenchResult } from "./name-bench.js";
 import { findTool, medianWall, type ScenarioResult, type ToolResult } from "./results.js";
 import { ratio } from "./statistics.js";
@@ -195,7 +196,8 @@ export function renderMarkdown(report: BenchReport, options: { chartPath?: strin
       `${report.warmup} warm-up run${report.warmup === 1 ? "" : "s"} per tool; the tools take turns ` +
       "(each round starts with the next one). Peak RSS is the highest of the counted runs, CPU " +
       "(user + system of the client process) the median. The ceiling is curl doing the same " +
-      "requests with no client logic (see tooling/bench/README.md).",
+      "requests with no client logic (see tooling/bench/README.md). Every command runs without " +
+      `${STRIPPED_ENV.join(" and ")} in its environment.`,
     "",
   );
   if (options.chartPath) out.push(`![hoist/skopeo ratios](${options.chartPath})`, "");
