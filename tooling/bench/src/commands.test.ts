@@ -163,3 +163,16 @@ describe("tarFileHeader", () => {
     expect(() => tarFileHeader("x".repeat(101), 1)).toThrow(RangeError);
   });
 });
+
+describe("hoistCommand under the profiler", () => {
+  it("writes one profile directory per scenario and dataset", () => {
+    const command = hoistCommand({ scenario: "push-cold", dataset: image, destination }, "/h.js", {
+      cpuProfileDir: "/prof",
+    });
+    expect(command.args.slice(0, 3)).toEqual([
+      "--cpu-prof",
+      "--cpu-prof-dir=/prof/push-cold-A",
+      "/h.js",
+    ]);
+  });
+});

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { type Invocation, imageReference } from "./invocation.js";
 import type { Command } from "./measure.js";
 
@@ -6,7 +7,11 @@ import type { Command } from "./measure.js";
  * The hoist CLI as a user runs it: `node apps/hoist/dist/hoist.js` with crane's commands and
  * flags. `--insecure` because the benchmark registries speak plain http.
  */
-export function hoistCommand(invocation: Invocation, cliPath: string): Command {
+export function hoistCommand(
+  invocation: Invocation,
+  cliPath: string,
+  options: { cpuProfileDir?: string } = {},
+): Command {
   const args = ((): string[] => {
     switch (invocation.scenario) {
       case "push-cold":
@@ -26,7 +31,14 @@ export function hoistCommand(invocation: Invocation, cliPath: string): Command {
     }
   })();
   const insecure = invocation.scenario === "version" ? [] : ["--insecure"];
-  return { command: process.execPath, args: [cliPath, ...args, ...insecure] };
+  // One directory per scenario and dataset; Node names each profile after its process.
+  const profile = options.cpuProfileDir
+    ? [
+        "--cpu-prof",
+        `--cpu-prof-dir=${join(options.cpuProfileDir, `${invocation.scenario}${"dataset" in invocation ? `-${invocation.dataset.id}` : ""}`)}`,
+      ]
+    : [];
+  return { command: process.execPath, args: [...profile, cliPath, ...args, ...insecure] };
 }
 
 export function hoistUnavailable(cliPath: string): string | undefined {

@@ -112,7 +112,12 @@ async function main(): Promise<number> {
       hoist: {
         id: "hoist",
         unavailable: hoistUnavailable(options.hoistCli),
-        command: async (i) => hoistCommand(i, options.hoistCli),
+        command: async (i) =>
+          hoistCommand(
+            i,
+            options.hoistCli,
+            options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {},
+          ),
       },
       ceiling: { id: "ceiling", command: ceilingCommand },
     };
@@ -170,6 +175,7 @@ async function main(): Promise<number> {
     machine: describeMachine(),
     load: { start: loadAtStart, end: loadavg() },
     versions: versions(options.hoistCli),
+    ...(options.cpuProfileDir ? { profiled: true } : {}),
     warmup: options.warmup,
     runs: options.runs,
     results,

@@ -63,3 +63,10 @@ describe("parseBenchOptions", () => {
     expect(() => parseBenchOptions(argv, ROOT)).toThrow(message);
   });
 });
+
+describe("--cpu-prof", () => {
+  it("takes a directory for hoist's profiles", () => {
+    expect(parseBenchOptions(["--cpu-prof", "prof"], ROOT).cpuProfileDir).toBe("/repo/prof");
+    expect(parseBenchOptions([], ROOT).cpuProfileDir).toBeUndefined();
+  });
+});

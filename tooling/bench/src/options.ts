@@ -17,6 +17,8 @@ export interface BenchOptions {
   workDir: string;
   resultsDir: string;
   hoistCli: string;
+  /** Run hoist under `node --cpu-prof`, writing profiles here (its figures then include the profiler). */
+  cpuProfileDir?: string;
   /** Rewrite the results part of BENCHMARKS.md and its chart. */
   updateDocs: boolean;
   help: boolean;
@@ -44,6 +46,8 @@ Runs hoist and skopeo side by side against local docker-registry instances.
   --work-dir DIR    datasets, registry storage and scratch space, default .bench-out
   --results-dir DIR where the JSON, Markdown and SVG go, default WORK-DIR/results
   --hoist PATH      the hoist CLI bundle, default apps/hoist/dist/hoist.js
+  --cpu-prof DIR    run hoist under node --cpu-prof, profiles in DIR/<scenario>-<data>
+                    (the profiler slows hoist: use it to find causes, not for figures)
   --update-docs     rewrite the results in BENCHMARKS.md and docs/benchmarks.svg
   --help            this text
 
@@ -98,6 +102,7 @@ export function parseBenchOptions(argv: readonly string[], root: string): BenchO
         "work-dir": { type: "string" },
         "results-dir": { type: "string" },
         hoist: { type: "string" },
+        "cpu-prof": { type: "string" },
         "update-docs": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -117,6 +122,9 @@ export function parseBenchOptions(argv: readonly string[], root: string): BenchO
     workDir,
     resultsDir: resolve(root, text("results-dir") ?? resolve(workDir, "results")),
     hoistCli: resolve(root, text("hoist") ?? "apps/hoist/dist/hoist.js"),
+    ...(text("cpu-prof") === undefined
+      ? {}
+      : { cpuProfileDir: resolve(root, text("cpu-prof") as string) }),
     updateDocs: values["update-docs"] === true,
     help: values.help === true,
   };

@@ -28,6 +28,8 @@ export interface BenchReport {
   versions: Record<string, string>;
   warmup: number;
   runs: number;
+  /** hoist ran under the CPU profiler: its figures are slower than it is. */
+  profiled?: boolean;
   results: ScenarioResult[];
   targets: TargetCheck[];
   hashing?: HashCeiling;
@@ -200,6 +202,11 @@ export function renderMarkdown(report: BenchReport, options: { chartPath?: strin
       `${STRIPPED_ENV.join(" and ")} in its environment.`,
     "",
   );
+  if (report.profiled)
+    out.push(
+      "**hoist ran under `node --cpu-prof` in this run: its figures include the profiler.**",
+      "",
+    );
   if (options.chartPath) out.push(`![hoist/skopeo ratios](${options.chartPath})`, "");
   if (report.targets.length > 0) out.push("### Targets", "", targetsTable(report.targets), "");
   const scenarios = [...new Set(report.results.map((r) => r.scenario))];
