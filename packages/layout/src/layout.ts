@@ -417,7 +417,7 @@ export class LayoutImpl implements Layout {
     }
   }
 
-  writeBlob(input: BlobInput, options: WriteBlobOptions = {}): Promise<BlobWriteResult> {
+  async writeBlob(input: BlobInput, options: WriteBlobOptions = {}): Promise<BlobWriteResult> {
     const operation = "write blob";
     const digest = options.digest === undefined ? undefined : validHash(options.digest, operation);
     if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
@@ -452,7 +452,7 @@ export class LayoutImpl implements Layout {
     }, options.signal);
   }
 
-  removeBlob(digest: Hash | string, options: LayoutReadOptions = {}): Promise<boolean> {
+  async removeBlob(digest: Hash | string, options: LayoutReadOptions = {}): Promise<boolean> {
     const operation = "remove blob";
     const hash = validHash(digest, operation);
     return this.#gate.shared(async () => {
@@ -472,29 +472,29 @@ export class LayoutImpl implements Layout {
     }, options.signal);
   }
 
-  writeImage(image: Image, options: WriteOptions = {}): Promise<Descriptor> {
+  async writeImage(image: Image, options: WriteOptions = {}): Promise<Descriptor> {
     return this.#gate.shared(
       () => writeTree(this.path, image, { ...options, operation: "write image" }),
       options.signal,
     );
   }
 
-  writeIndex(index: ImageIndex, options: WriteOptions = {}): Promise<Descriptor> {
+  async writeIndex(index: ImageIndex, options: WriteOptions = {}): Promise<Descriptor> {
     return this.#gate.shared(
       () => writeTree(this.path, index, { ...options, operation: "write index" }),
       options.signal,
     );
   }
 
-  appendImage(image: Image, options: AppendOptions = {}): Promise<Descriptor> {
+  async appendImage(image: Image, options: AppendOptions = {}): Promise<Descriptor> {
     return this.#add(image, undefined, options, "append image").then((result) => result.descriptor);
   }
 
-  appendIndex(index: ImageIndex, options: AppendOptions = {}): Promise<Descriptor> {
+  async appendIndex(index: ImageIndex, options: AppendOptions = {}): Promise<Descriptor> {
     return this.#add(index, undefined, options, "append index").then((result) => result.descriptor);
   }
 
-  replaceImage(
+  async replaceImage(
     image: Image,
     selector: Selector,
     options: AppendOptions = {},
@@ -502,7 +502,7 @@ export class LayoutImpl implements Layout {
     return this.#add(image, toMatcher(selector, "replace image"), options, "replace image");
   }
 
-  replaceIndex(
+  async replaceIndex(
     index: ImageIndex,
     selector: Selector,
     options: AppendOptions = {},
@@ -534,7 +534,10 @@ export class LayoutImpl implements Layout {
     }, options.signal);
   }
 
-  appendDescriptor(descriptor: Descriptor, options: LayoutReadOptions = {}): Promise<Descriptor> {
+  async appendDescriptor(
+    descriptor: Descriptor,
+    options: LayoutReadOptions = {},
+  ): Promise<Descriptor> {
     const operation = "append descriptor";
     const entry = validDescriptor(descriptor, operation);
     return this.#gate.shared(async () => {
@@ -546,7 +549,10 @@ export class LayoutImpl implements Layout {
     }, options.signal);
   }
 
-  removeDescriptors(selector: Selector, options: LayoutReadOptions = {}): Promise<Descriptor[]> {
+  async removeDescriptors(
+    selector: Selector,
+    options: LayoutReadOptions = {},
+  ): Promise<Descriptor[]> {
     const operation = "remove descriptors";
     const matcher = toMatcher(selector, operation);
     return this.#gate.shared(async () => {
@@ -560,7 +566,7 @@ export class LayoutImpl implements Layout {
     }, options.signal);
   }
 
-  garbageCollect(options: GarbageCollectOptions = {}): Promise<GarbageCollectResult> {
+  async garbageCollect(options: GarbageCollectOptions = {}): Promise<GarbageCollectResult> {
     const operation = "garbage collect";
     return this.#gate.exclusive(async () => {
       const { index } = await this.#readIndex(operation, options.signal);

@@ -26,9 +26,12 @@ export function validHash(value: unknown, operation: string): Hash {
     if (text === undefined) throw new TypeError(`expected a digest, got ${typeof value}`);
     return Hash.parse(text);
   } catch (error) {
-    const reason = OciError.is(error) || error instanceof TypeError ? error.message : "";
+    // Hash.parse's message already quotes the input and says what is wrong with it.
+    const reason = OciError.is(error)
+      ? error.message
+      : `invalid digest: ${error instanceof Error ? error.message : String(error)}`;
     throw new LayoutError(
-      `refusing digest ${quote(text ?? typeof value)}: ${reason || "not a digest"}; a layout names blobs only by sha256:<64 hex> or sha512:<128 hex>`,
+      `${reason}; a layout names blobs only by sha256:<64 hex> or sha512:<128 hex>, so no path was built from it`,
       { code: "HOIST_LAYOUT_INVALID_DIGEST", operation, cause: error },
     );
   }
