@@ -169,8 +169,9 @@ export async function writeBlobFile(
   signal?.throwIfAborted();
   const known = options.digest === undefined ? undefined : validHash(options.digest, operation);
   if (known) {
-    await safeBlobDirectory(root, known.algorithm, { create: true, operation });
-    if (await hasValidBlob(root, known, { size: options.size, operation, signal })) {
+    // Checked before any byte is read: a link out of the layout fails fast.
+    const directory = await safeBlobDirectory(root, known.algorithm, { create: false, operation });
+    if (directory && (await hasValidBlob(root, known, { size: options.size, operation, signal }))) {
       options.onBytes?.(options.size ?? 0);
       return {
         digest: known,

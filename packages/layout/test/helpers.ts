@@ -135,3 +135,10 @@ export function descriptorFor(bytes: Uint8Array | string, mediaType: string): De
   const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
   return { mediaType, size: data.byteLength, digest: Hash.compute(data) };
 }
+
+/** The image's layer at `position`; fails the test when there is none. */
+export async function layerAt(image: Image, position: number): Promise<Layer> {
+  const layer = (await image.layers())[position];
+  if (!layer) throw new Error(`the image has no layer ${position}`);
+  return layer;
+}
