@@ -429,27 +429,30 @@ export class LayoutImpl implements Layout {
     const source = toReadable(input);
     let written = 0;
     let total = options.size ?? 0;
-    return this.#gate.shared(async () => {
-      try {
-        const result = await writeBlobFile(this.path, async () => source, {
-          digest,
-          size: options.size,
-          algorithm: options.algorithm,
-          operation,
-          signal: options.signal,
-          onBytes: (bytes) => {
-            written += bytes;
-            total = Math.max(total, written);
-            options.onProgress?.({ writtenBytes: written, totalBytes: total });
-          },
-        });
-        if (!result.written) source.destroy();
-        return result;
-      } catch (error) {
-        source.destroy();
-        throw error;
-      }
-    }, options.signal);
+    try {
+      const result = await this.#gate.shared(
+        () =>
+          writeBlobFile(this.path, async () => source, {
+            digest,
+            size: options.size,
+            algorithm: options.algorithm,
+            operation,
+            signal: options.signal,
+            onBytes: (bytes) => {
+              written += bytes;
+              total = Math.max(total, written);
+              options.onProgress?.({ writtenBytes: written, totalBytes: total });
+            },
+          }),
+        options.signal,
+      );
+      // A present blob was not read: the input is released rather than left open.
+      if (!result.written) source.destroy();
+      return result;
+    } catch (error) {
+      source.destroy();
+      throw error;
+    }
   }
 
   async removeBlob(digest: Hash | string, options: LayoutReadOptions = {}): Promise<boolean> {
