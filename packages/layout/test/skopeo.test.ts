@@ -15,7 +15,13 @@ import {
   setConfig,
 } from "@hoist/oci";
 import { describe, expect, it } from "vitest";
-import { createLayout, type Layout, matchPlatforms, openLayout, REF_NAME_ANNOTATION } from "../src/index.js";
+import {
+  createLayout,
+  type Layout,
+  matchPlatforms,
+  openLayout,
+  REF_NAME_ANNOTATION,
+} from "../src/index.js";
 import { imageDigests, indexDigests, useTempDirectories } from "./helpers.js";
 
 // Interoperability with containers/image through the real skopeo: it reads the layouts hoist
@@ -27,11 +33,15 @@ const skopeo = findBinary("skopeo", { debianPackage: "skopeo", candidates: ["/us
 const tempDirectory = useTempDirectories("skopeo");
 
 async function skopeoRun(...args: string[]): Promise<string> {
-  const { stdout } = await run(skopeo, ["--insecure-policy", ...args], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(skopeo, ["--insecure-policy", ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }
 
-async function inspect(reference: string): Promise<{ Digest: string; Layers: string[]; Architecture: string }> {
+async function inspect(
+  reference: string,
+): Promise<{ Digest: string; Layers: string[]; Architecture: string }> {
   return JSON.parse(await skopeoRun("inspect", reference));
 }
 
@@ -72,7 +82,9 @@ describe("skopeo and hoist layouts", () => {
     const described = await inspect(reference);
     expect(described.Digest).toBe(String(await image.digest()));
     expect(described.Architecture).toBe("arm64");
-    expect(described.Layers).toEqual((await image.manifest()).layers.map((layer) => String(layer.digest)));
+    expect(described.Layers).toEqual(
+      (await image.manifest()).layers.map((layer) => String(layer.digest)),
+    );
   });
 
   it("skopeo copies a hoist layout into a layout of its own that hoist reads back", async () => {
@@ -101,9 +113,19 @@ describe("skopeo and hoist layouts", () => {
     const image = testImage("push");
     await ours.appendImage(image, { refName: "push" });
     const repository = `${registry().host}/hoist/layout-image`;
-    await skopeoRun("copy", "--dest-tls-verify=false", `oci:${ours.path}:push`, `docker://${repository}:v1`);
+    await skopeoRun(
+      "copy",
+      "--dest-tls-verify=false",
+      `oci:${ours.path}:push`,
+      `docker://${repository}:v1`,
+    );
     const theirs = join(await tempDirectory(), "pulled");
-    await skopeoRun("copy", "--src-tls-verify=false", `docker://${repository}:v1`, `oci:${theirs}:pulled`);
+    await skopeoRun(
+      "copy",
+      "--src-tls-verify=false",
+      `docker://${repository}:v1`,
+      `oci:${theirs}:pulled`,
+    );
 
     const pulled = await openLayout(theirs);
     const back = await pulled.image("pulled");
@@ -118,7 +140,13 @@ describe("skopeo and hoist layouts", () => {
 
   it("round-trips a multi-platform index through docker-registry with skopeo copy --all", async () => {
     const ours = await createLayout(await tempDirectory());
-    const index: ImageIndex = randomIndex({ images: 3, layers: 2, layerSize: 3000, seed: "multi", platforms });
+    const index: ImageIndex = randomIndex({
+      images: 3,
+      layers: 2,
+      layerSize: 3000,
+      seed: "multi",
+      platforms,
+    });
     await ours.appendIndex(index, { refName: "multi" });
     const repository = `${registry().host}/hoist/layout-index`;
     await skopeoRun(
@@ -140,7 +168,13 @@ describe("skopeo and hoist layouts", () => {
     expect(JSON.parse(arm.stdout).Digest).toBe(String(await index.digest()));
 
     const theirs = join(await tempDirectory(), "pulled-index");
-    await skopeoRun("copy", "--all", "--src-tls-verify=false", `docker://${repository}:v1`, `oci:${theirs}:multi`);
+    await skopeoRun(
+      "copy",
+      "--all",
+      "--src-tls-verify=false",
+      `docker://${repository}:v1`,
+      `oci:${theirs}:multi`,
+    );
     const pulled = await openLayout(theirs);
     const back = await pulled.index("multi");
     expect(String(await back.digest())).toBe(String(await index.digest()));
@@ -150,7 +184,9 @@ describe("skopeo and hoist layouts", () => {
       const chosen = await pulled.image("multi", { platform });
       expect(String(await chosen.digest())).toBe(String(manifests[position]?.digest));
     }
-    const s390x = await pulled.findDescriptors(matchPlatforms(["linux/s390x"]), { recursive: true });
+    const s390x = await pulled.findDescriptors(matchPlatforms(["linux/s390x"]), {
+      recursive: true,
+    });
     expect(s390x.map((entry) => String(entry.digest))).toEqual([String(manifests[2]?.digest)]);
     // skopeo named the entry as asked; hoist keeps what skopeo wrote.
     const top = JSON.parse(await readFile(join(theirs, "index.json"), "utf8")).manifests[0];
@@ -166,7 +202,9 @@ describe("skopeo and hoist layouts", () => {
     const kept = testImage("kept");
     await target.appendImage(kept, { refName: "kept" });
     await skopeoRun("copy", `oci:${source.path}:into`, `oci:${target.path}:from-skopeo`);
-    expect(await imageDigests(await target.image("from-skopeo"))).toEqual(await imageDigests(image));
+    expect(await imageDigests(await target.image("from-skopeo"))).toEqual(
+      await imageDigests(image),
+    );
     expect(await imageDigests(await target.image("kept"))).toEqual(await imageDigests(kept));
     expect((await target.garbageCollect()).removed).toEqual([]);
   });
