@@ -25,6 +25,7 @@ import {
   type BlobWriteResult,
   hasValidBlob,
   openBlobFile,
+  readBlobBytes,
   toReadable,
   writeBlobFile,
 } from "./blob-files.js";
@@ -375,29 +376,11 @@ export class LayoutImpl implements Layout {
     options: LayoutReadOptions & { maxBytes?: number } = {},
   ): Promise<Uint8Array> {
     const operation = "read blob";
-    const hash = validHash(digest, operation);
-    const maxBytes = options.maxBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
-    const { stream, size } = await openBlobFile(this.path, hash, {
+    return readBlobBytes(this.path, validHash(digest, operation), {
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
       operation,
       signal: options.signal,
     });
-    if (size > maxBytes) {
-      stream.destroy();
-      throw new LayoutError(
-        `blob ${hash} is ${size} bytes, more than the ${maxBytes}-byte limit; read it as a stream with blob()`,
-        { code: "HOIST_LAYOUT_INVALID_ARGUMENT", operation, digest: String(hash) },
-      );
-    }
-    const chunks: Buffer[] = [];
-    await pipeline(
-      stream,
-      new VerifyingStream({ digest: hash, size, operation, subject: `blob ${hash}` }),
-      async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) chunks.push(chunk);
-      },
-      { signal: options.signal },
-    );
-    return Buffer.concat(chunks);
   }
 
   async hasBlob(
