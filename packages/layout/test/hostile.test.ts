@@ -371,10 +371,15 @@ describe("writes stay inside the layout", () => {
     await mkdir(join(layout.path, "blobs", "sha256", digest.hex, "child"), { recursive: true });
     const read = await layoutFailure(layout.blobBytes(digest), "HOIST_LAYOUT_READ_FAILED");
     expect(read.path).toBe(join(layout.path, "blobs", "sha256", digest.hex));
-    const write = await layoutFailure(layout.writeBlob(bytes, { digest }), "HOIST_LAYOUT_WRITE_FAILED");
+    const write = await layoutFailure(
+      layout.writeBlob(bytes, { digest }),
+      "HOIST_LAYOUT_WRITE_FAILED",
+    );
     expect(write.cause).toBeDefined();
     expect(write.message).toContain(digest.hex);
-    expect((await readdir(layout.path)).filter((name) => name.startsWith(".hoist-tmp-"))).toEqual([]);
+    expect((await readdir(layout.path)).filter((name) => name.startsWith(".hoist-tmp-"))).toEqual(
+      [],
+    );
   });
 
   it("refuses content that does not match the digest it is written under", async () => {
