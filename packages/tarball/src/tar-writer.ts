@@ -45,6 +45,7 @@ export class TarWriter {
     });
     this.#failed.catch(() => {});
     const archive = this.#pack;
+    archive.on("error", () => {});
     this.#pumped = (async () => {
       for await (const chunk of archive as AsyncIterable<Uint8Array>) {
         await output.write(chunk);
@@ -73,6 +74,9 @@ export class TarWriter {
       );
     });
     done.catch(() => {});
+    // Failures reach the caller through the entry's callback; without a listener, an emitted
+    // 'error' would be thrown at whoever destroyed the archive.
+    sink.on("error", () => {});
     try {
       if (body instanceof Uint8Array) {
         if (body.byteLength > 0 && !sink.write(body)) await this.#drain(sink);
