@@ -65,7 +65,9 @@ describe("writing and reading back", () => {
       ] as const) {
         const back = await tarball.image({ tag });
         expect(await identity(back)).toEqual(await identity(image));
-        expect(Buffer.from(await back.rawManifest())).toEqual(Buffer.from(await image.rawManifest()));
+        expect(Buffer.from(await back.rawManifest())).toEqual(
+          Buffer.from(await image.rawManifest()),
+        );
         expect(Buffer.from(await back.rawConfigFile())).toEqual(
           Buffer.from(await image.rawConfigFile()),
         );
@@ -135,7 +137,11 @@ describe("writing and reading back", () => {
   it("writes uncompressed layers as docker save does and reads them in both presentations", async () => {
     const image = docker(7, 2);
     const path = file();
-    const descriptors = await writeTarball(path, { image, refs: ["plain:1"] }, { layers: "uncompressed" });
+    const descriptors = await writeTarball(
+      path,
+      { image, refs: ["plain:1"] },
+      { layers: "uncompressed" },
+    );
     const diffIDs = (await identity(image)).diffIDs;
     expect(descriptors[0]?.Layers).toEqual(diffIDs.map((diffID) => `${diffID.slice(7)}.tar`));
 
@@ -144,7 +150,9 @@ describe("writing and reading back", () => {
     const first = await identity(gzipped);
     expect(first.diffIDs).toEqual(diffIDs);
     expect(first.config).toBe((await identity(image)).config);
-    expect((await gzipped.manifest()).layers.every((l) => l.mediaType === MediaType.DOCKER_LAYER)).toBe(true);
+    expect(
+      (await gzipped.manifest()).layers.every((l) => l.mediaType === MediaType.DOCKER_LAYER),
+    ).toBe(true);
     // Same bytes as @hoist/oci gzips the same tar at the same level.
     const again = await imageFromTarball(path);
     expect((await identity(again)).digest).toBe(first.digest);
@@ -157,7 +165,11 @@ describe("writing and reading back", () => {
     const kept = await imageFromTarball(path, { uncompressedLayers: "keep" });
     const keptIdentity = await identity(kept);
     expect(keptIdentity.layers).toEqual(diffIDs);
-    expect((await kept.manifest()).layers.every((l) => l.mediaType === MediaType.DOCKER_LAYER_UNCOMPRESSED)).toBe(true);
+    expect(
+      (await kept.manifest()).layers.every(
+        (l) => l.mediaType === MediaType.DOCKER_LAYER_UNCOMPRESSED,
+      ),
+    ).toBe(true);
     expect(await layerTars(kept)).toEqual(await layerTars(image));
   });
 
@@ -166,7 +178,9 @@ describe("writing and reading back", () => {
     const path = file();
     await writeTarball(path, { image, refs: ["legacy/app:v1", "legacy/app:v2"] }, { legacy: true });
     const names = await entryNames(path);
-    const repositories = JSON.parse((await buffer(await readEntry(path, "repositories"))).toString());
+    const repositories = JSON.parse(
+      (await buffer(await readEntry(path, "repositories"))).toString(),
+    );
     const top = repositories["legacy/app"].v1;
     expect(repositories["legacy/app"].v2).toBe(top);
     expect(names).toContain(`${top}/json`);
@@ -175,7 +189,9 @@ describe("writing and reading back", () => {
     const v1 = JSON.parse((await buffer(await readEntry(path, `${top}/json`))).toString());
     expect(v1.id).toBe(top);
     expect(typeof v1.parent).toBe("string");
-    expect((await identity(await imageFromTarball(path))).digest).toBe(String(await image.digest()));
+    expect((await identity(await imageFromTarball(path))).digest).toBe(
+      String(await image.digest()),
+    );
   });
 
   it("reads a tarball from a stream by spooling it, and removes the spool on close", async () => {
@@ -230,17 +246,25 @@ describe("writing and reading back", () => {
       },
     });
     const updates: Progress[] = [];
-    await writeTarball(sink, { image, refs: ["progress:1"] }, { onProgress: (p) => updates.push(p) });
+    await writeTarball(
+      sink,
+      { image, refs: ["progress:1"] },
+      { onProgress: (p) => updates.push(p) },
+    );
     const written = Buffer.concat(chunks);
     expect(sink.writableEnded).toBe(true);
     const last = updates.at(-1);
     expect(last).toEqual({ complete: written.length, total: written.length });
     for (let index = 1; index < updates.length; index++) {
-      expect((updates[index] as Progress).complete).toBeGreaterThan((updates[index - 1] as Progress).complete);
+      expect((updates[index] as Progress).complete).toBeGreaterThan(
+        (updates[index - 1] as Progress).complete,
+      );
     }
     const path = file();
     await writeFile(path, written);
-    expect(String(await (await imageFromTarball(path)).digest())).toBe(String(await image.digest()));
+    expect(String(await (await imageFromTarball(path)).digest())).toBe(
+      String(await image.digest()),
+    );
 
     // end: false leaves the stream open for more.
     const open = new PassThrough();
@@ -299,19 +323,28 @@ describe("failures leave nothing behind", () => {
     for (const [images, options, message] of [
       [[], {}, "no images"],
       [[{ image, refs: ["Bad Tag"] }], {}, '"Bad Tag"'],
-      [[{ image, refs: ["a:1"] }, { image: docker(14), refs: ["a:1"] }], {}, "two different images"],
+      [
+        [
+          { image, refs: ["a:1"] },
+          { image: docker(14), refs: ["a:1"] },
+        ],
+        {},
+        "two different images",
+      ],
       [image, { layers: "zip" }, "layers must be"],
       [[{ nope: 1 }], {}, "images[0]"],
     ] as const) {
-      const error = await tarballFailure(
-        writeTarball(file(), images as never, options as never),
-      );
+      const error = await tarballFailure(writeTarball(file(), images as never, options as never));
       expect(error.code).toBe("HOIST_TARBALL_INVALID_ARGUMENT");
       expect(error.message).toContain(message);
     }
-    const badPath = await tarballFailure(writeTarball(join(directory(), "no/such/dir/x.tar"), image));
+    const badPath = await tarballFailure(
+      writeTarball(join(directory(), "no/such/dir/x.tar"), image),
+    );
     expect(badPath.code).toBe("HOIST_TARBALL_WRITE_FAILED");
-    const badOption = await tarballFailure(openTarball(file(), { uncompressedLayers: "zip" as never }));
+    const badOption = await tarballFailure(
+      openTarball(file(), { uncompressedLayers: "zip" as never }),
+    );
     expect(badOption.code).toBe("HOIST_TARBALL_INVALID_ARGUMENT");
   });
 
@@ -351,5 +384,8 @@ async function readEntry(path: string, name: string): Promise<Readable> {
   const location = index.locate(name, "test");
   if (location.size === 0) return Readable.from([]);
   void stat;
-  return createReadStream(path, { start: location.offset, end: location.offset + location.size - 1 });
+  return createReadStream(path, {
+    start: location.offset,
+    end: location.offset + location.size - 1,
+  });
 }
