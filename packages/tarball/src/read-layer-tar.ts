@@ -212,9 +212,9 @@ export async function* readLayerTar(
   let current: { discard: () => Promise<void> } | undefined;
   try {
     for (;;) {
+      if (failure !== undefined) throw failure;
       const pending = queue.shift();
       if (!pending) {
-        if (failure !== undefined) throw failure;
         if (finished) break;
         await new Promise<void>((resolve) => {
           wake = resolve;
