@@ -8,6 +8,7 @@ import {
   appendLayers,
   DigestMismatchError,
   emptyImage,
+  Hash,
   type Image,
   layerFromStream,
   MediaType,
@@ -23,7 +24,14 @@ import {
   type Progress,
   writeTarball,
 } from "../src/index.js";
-import { identity, layerTars, listTree, tarballFailure, useTempDirectory } from "./helpers.js";
+import {
+  identity,
+  layerTars,
+  listTree,
+  rawTar,
+  tarballFailure,
+  useTempDirectory,
+} from "./helpers.js";
 
 const directory = useTempDirectory("round-trip");
 let counter = 0;
@@ -271,6 +279,120 @@ describe("writing and reading back", () => {
     open.resume();
     await writeTarball(open, image, { end: false });
     expect(open.writableEnded).toBe(false);
+  });
+});
+
+describe("other writers' layouts", () => {
+  it("reads Docker 25's save format: an OCI layout plus manifest.json with LayerSources", async () => {
+    const layer = await createLayerTar({
+      "etc/": { type: "directory" },
+      "etc/hostname": "docker25",
+    });
+    const diffID = Hash.compute(layer);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        rootfs: { type: "layers", diff_ids: [String(diffID)] },
+      }),
+    );
+    const configDigest = Hash.compute(config);
+    const path = file("docker25");
+    await writeFile(
+      path,
+      await rawTar([
+        { name: "blobs/", type: "directory" },
+        { name: "blobs/sha256/", type: "directory" },
+        { name: `blobs/sha256/${diffID.hex}`, content: layer },
+        { name: `blobs/sha256/${configDigest.hex}`, content: config },
+        { name: "oci-layout", content: '{"imageLayoutVersion":"1.0.0"}' },
+        { name: "index.json", content: '{"schemaVersion":2,"manifests":[]}' },
+        {
+          name: "manifest.json",
+          content: JSON.stringify([
+            {
+              Config: `blobs/sha256/${configDigest.hex}`,
+              RepoTags: ["docker25:latest"],
+              Layers: [`blobs/sha256/${diffID.hex}`],
+              LayerSources: {
+                [String(diffID)]: {
+                  mediaType: MediaType.OCI_LAYER,
+                  size: layer.length,
+                  digest: String(diffID),
+                },
+              },
+            },
+          ]),
+        },
+      ]),
+    );
+    // As go-containerregistry: the uncompressed LayerSources entries describe the stored tar, so
+    // the layer is presented gzipped like any uncompressed layer...
+    const image = await imageFromTarball(path, { tag: "docker25" });
+    expect(String(await image.configName())).toBe(String(configDigest));
+    expect((await image.manifest()).layers[0]?.mediaType).toBe(MediaType.DOCKER_LAYER);
+    expect(await layerTars(image)).toEqual([Buffer.from(layer)]);
+    // ...or kept as it is stored.
+    const kept = await imageFromTarball(path, { uncompressedLayers: "keep" });
+    expect(String((await kept.manifest()).layers[0]?.digest)).toBe(String(diffID));
+  });
+
+  it("keeps a foreign layer's descriptor, reads its tar, and writes it back as docker save does", async () => {
+    const base = await createLayerTar({
+      "Files/": { type: "directory" },
+      "Files/base.dll": "windows",
+    });
+    const diffID = Hash.compute(base);
+    const foreign = {
+      mediaType: MediaType.DOCKER_FOREIGN_LAYER,
+      size: 12345,
+      digest: `sha256:${"f".repeat(64)}`,
+      urls: ["https://mcr.example/blob"],
+    };
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "windows",
+        rootfs: { type: "layers", diff_ids: [String(diffID)] },
+      }),
+    );
+    const path = file("foreign");
+    await writeFile(
+      path,
+      await rawTar([
+        { name: "base.tar", content: base },
+        { name: "config.json", content: config },
+        {
+          name: "manifest.json",
+          content: JSON.stringify([
+            {
+              Config: "config.json",
+              RepoTags: ["win:1"],
+              Layers: ["base.tar"],
+              LayerSources: { [String(diffID)]: foreign },
+            },
+          ]),
+        },
+      ]),
+    );
+    const image = await imageFromTarball(path);
+    const [layer] = await image.layers();
+    const descriptor = (await image.manifest()).layers[0];
+    expect(descriptor).toEqual({ ...foreign, digest: Hash.parse(foreign.digest) });
+    expect(await buffer(await (layer as NonNullable<typeof layer>).uncompressed())).toEqual(
+      Buffer.from(base),
+    );
+    const error = await tarballFailure((layer as NonNullable<typeof layer>).compressed());
+    expect(error.code).toBe("HOIST_TARBALL_FOREIGN_LAYER");
+    expect(error.message).toContain("urls");
+
+    const again = file("foreign-again");
+    const [written] = await writeTarball(again, { image, refs: ["win:1"] });
+    expect(written?.Layers).toEqual([`${diffID.hex}.tar`]);
+    expect(Object.keys(written?.LayerSources ?? {})).toEqual([String(diffID)]);
+    const reread = await imageFromTarball(again);
+    expect((await reread.manifest()).layers[0]?.urls).toEqual(foreign.urls);
+    expect(String(await reread.digest())).toBe(String(await image.digest()));
   });
 });
 
