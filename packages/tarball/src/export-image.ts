@@ -194,7 +194,10 @@ class Flattener {
         continue;
       }
       const whiteout = base.startsWith(WHITEOUT);
-      if (whiteout && base.length === WHITEOUT.length) continue;
+      // A whiteout must name an entry: ".wh.", ".wh.." and ".wh..." would name the directory
+      // itself or its parent. A root entry that is not a directory means nothing either.
+      if (whiteout && [".wh.", ".wh..", ".wh..."].includes(base)) continue;
+      if (entry.name === "." && entry.type !== "directory") continue;
       const name = whiteout ? joinPath(directory, base.slice(WHITEOUT.length)) : entry.name;
       if (this.#seen.has(name) && !whiteout) continue;
       if (this.#hiddenByUpper(name)) continue;

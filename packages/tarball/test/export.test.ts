@@ -1,13 +1,10 @@
-import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
-import { promisify } from "node:util";
 import { createGzip } from "node:zlib";
-import { findBinary } from "@hoist/harness";
 import {
   appendLayers,
   type BlobSource,
@@ -31,10 +28,15 @@ import {
   readLayerTar,
   writeTarball,
 } from "../src/index.js";
-import { listTree, type RawEntry, rawTar, tarballFailure, useTempDirectory } from "./helpers.js";
-
-const run = promisify(execFile);
-const tar = findBinary("tar", { debianPackage: "tar", candidates: ["/usr/bin/tar", "/bin/tar"] });
+import {
+  gnuTar,
+  listTree,
+  type RawEntry,
+  rawTar,
+  run,
+  tarballFailure,
+  useTempDirectory,
+} from "./helpers.js";
 
 const directory = useTempDirectory("export");
 let counter = 0;
@@ -107,6 +109,9 @@ describe("flattening layers like crane export", () => {
         { name: "was-file/inside", content: "now a dir" },
         { name: "was-dir", content: "now a file" },
         { name: ".wh.never-existed" },
+        // Whiteouts that would name a directory itself or its parent are ignored.
+        { name: "etc/.wh..." },
+        { name: "etc/.wh.." },
       ],
     );
     const { entries, result } = await exported(image);
@@ -155,7 +160,7 @@ describe("flattening layers like crane export", () => {
     const outside = fresh("outside");
     const root = join(outside, "root");
     await mkdir(root, { recursive: true });
-    await run(tar, ["-xf", path, "-C", root]);
+    await run(gnuTar, ["-xf", path, "-C", root]);
     expect(await listTree(outside)).toEqual([
       "root",
       "root/bin",
@@ -165,7 +170,7 @@ describe("flattening layers like crane export", () => {
       "root/localtime",
     ]);
     expect((await readFile(join(root, "bin/sh"))).toString()).toBe("#!bb");
-    const { stdout } = await run(tar, ["-tvf", path]);
+    const { stdout } = await run(gnuTar, ["-tvf", path]);
     expect(stdout).toContain("-rwxr-xr-x");
     expect(stdout).toContain("localtime -> /usr/share/zoneinfo/UTC");
   });

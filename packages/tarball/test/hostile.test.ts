@@ -1,8 +1,5 @@
-import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { findBinary } from "@hoist/harness";
 import {
   appendLayers,
   DigestMismatchError,
@@ -23,10 +20,12 @@ import {
   writeTarball,
 } from "../src/index.js";
 import {
+  gnuTar,
   layerTars,
   listTree,
   type RawEntry,
   rawTar,
+  run,
   tarballFailure,
   useTempDirectory,
 } from "./helpers.js";
@@ -34,9 +33,6 @@ import {
 // Hostile archives and layers. Every case must end in a typed error, and nothing may be
 // written anywhere but the target: each runs in a directory of its own (a "jail" with the target
 // inside and a sentinel beside it), and the whole jail is listed afterwards.
-
-const run = promisify(execFile);
-const tar = findBinary("tar", { debianPackage: "tar", candidates: ["/usr/bin/tar", "/bin/tar"] });
 
 const directory = useTempDirectory("hostile");
 let counter = 0;
@@ -329,7 +325,7 @@ describe("hostile layers in an export", () => {
     // GNU tar extracts it inside the target and nothing lands beside it.
     const extracted = join(target, "x");
     await mkdir(extracted);
-    await run(tar, ["-xf", out, "-C", extracted]);
+    await run(gnuTar, ["-xf", out, "-C", extracted]);
     await expectJailUntouched(root, [
       "target/fs.tar",
       "target/x",
@@ -357,7 +353,7 @@ describe("hostile layers in an export", () => {
     await writeFile(join(root, "input.tar"), "");
     const out = join(target, "fs.tar");
     await exportImage(image, out);
-    const { stdout } = await run(tar, ["-tvf", out]);
+    const { stdout } = await run(gnuTar, ["-tvf", out]);
     expect(stdout.trim().split("\n")).toHaveLength(1);
     expect(stdout).toContain("d -> /etc");
   });

@@ -1,11 +1,8 @@
-import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { findBinary } from "@hoist/harness";
 import { Hash, MediaType } from "@hoist/oci";
 import { describe, expect, it } from "vitest";
 import {
@@ -16,10 +13,8 @@ import {
   layerFromTar,
   readLayerTar,
 } from "../src/index.js";
-import { rawTar, tarballFailure, useTempDirectory } from "./helpers.js";
+import { gnuTar, rawTar, run, tarballFailure, useTempDirectory } from "./helpers.js";
 
-const run = promisify(execFile);
-const tar = findBinary("tar", { debianPackage: "tar", candidates: ["/usr/bin/tar", "/bin/tar"] });
 const directory = useTempDirectory("layer-tar");
 
 async function entries(source: Readable | AsyncIterable<Uint8Array>) {
@@ -44,7 +39,7 @@ describe("createLayerTar", () => {
     expect(Buffer.from(first)).toEqual(Buffer.from(reordered));
     const path = join(directory(), "files.tar");
     await writeFile(path, first);
-    const { stdout } = await run(tar, ["-tvf", path]);
+    const { stdout } = await run(gnuTar, ["-tvf", path]);
     expect(stdout.trim().split("\n")).toEqual([
       "drwxr-xr-x 0/0               0 1970-01-01 00:00 etc/",
       "hrw-r--r-- 0/0               0 1970-01-01 00:00 etc/hard link to etc/motd",
@@ -145,6 +140,10 @@ describe("readLayerTar", () => {
     const corrupt = Buffer.from(bytes);
     corrupt[0] = "b".charCodeAt(0);
     expect((await tarballFailure(entries(Readable.from([corrupt])))).code).toBe(
+      "HOIST_TARBALL_INVALID_ARCHIVE",
+    );
+    const empty = await rawTar([{ name: "a", type: "link", linkname: "./" }]);
+    expect((await tarballFailure(entries(Readable.from([empty])))).code).toBe(
       "HOIST_TARBALL_INVALID_ARCHIVE",
     );
     const unsafe = await rawTar([{ name: "../evil", content: "x" }]);

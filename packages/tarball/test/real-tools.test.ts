@@ -1,7 +1,5 @@
-import { execFile } from "node:child_process";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { findBinary, useDockerRegistry } from "@hoist/harness";
 import { type ConfigFile, MediaType, parseConfigFile, randomImage, setConfig } from "@hoist/oci";
 import { describe, expect, it } from "vitest";
@@ -13,7 +11,7 @@ import {
   openTarball,
   writeTarball,
 } from "../src/index.js";
-import { identity, layerTars, listTree, useTempDirectory } from "./helpers.js";
+import { gnuTar, identity, layerTars, listTree, run, useTempDirectory } from "./helpers.js";
 
 // Our tarballs checked against real programs: skopeo 1.9 (containers/image, what podman and
 // buildah use for docker-archive:) reads what we write and copies it into an OCI layout and into
@@ -25,9 +23,7 @@ import { identity, layerTars, listTree, useTempDirectory } from "./helpers.js";
 // uncompressed and recompresses them with its own gzip when it writes to a registry or a layout,
 // and a docker-save tarball has no manifest of its own, so every reader builds one.
 
-const run = promisify(execFile);
 const skopeo = findBinary("skopeo", { debianPackage: "skopeo", candidates: ["/usr/bin/skopeo"] });
-const tar = findBinary("tar", { debianPackage: "tar", candidates: ["/usr/bin/tar", "/bin/tar"] });
 
 async function skopeoRun(...args: string[]): Promise<string> {
   const { stdout } = await run(skopeo, ["--insecure-policy", ...args], {
@@ -211,11 +207,11 @@ describe("GNU tar reads our archives", () => {
     const image = await sampleImage();
     const path = `${fresh("gnu")}.tar`;
     const [descriptor] = await writeTarball(path, { image, refs: ["gnu:1"] }, { legacy: true });
-    const { stdout } = await run(tar, ["-tvf", path]);
+    const { stdout } = await run(gnuTar, ["-tvf", path]);
     expect(stdout).toContain("manifest.json");
     const extracted = fresh("extracted");
     await mkdir(extracted);
-    await run(tar, ["-xf", path, "-C", extracted]);
+    await run(gnuTar, ["-xf", path, "-C", extracted]);
     const tree = await listTree(extracted);
     for (const name of [
       descriptor?.Config,
@@ -227,7 +223,7 @@ describe("GNU tar reads our archives", () => {
     }
     // GNU tar checks each layer blob as a gzipped tar.
     for (const layer of descriptor?.Layers ?? []) {
-      await run(tar, ["-tzf", join(extracted, layer)]);
+      await run(gnuTar, ["-tzf", join(extracted, layer)]);
     }
     expect(await readFile(join(extracted, descriptor?.Config as string))).toEqual(
       Buffer.from(await image.rawConfigFile()),
@@ -240,7 +236,7 @@ describe("GNU tar reads our archives", () => {
     await exportImage(image, path);
     const root = fresh("rootfs");
     await mkdir(root);
-    await run(tar, ["-xf", path, "-C", root]);
+    await run(gnuTar, ["-xf", path, "-C", root]);
     expect(await listTree(root)).toEqual([
       "app",
       "app/main.js",
@@ -250,7 +246,7 @@ describe("GNU tar reads our archives", () => {
       "etc/os-release",
     ]);
     expect((await readFile(join(root, "bin/tool"))).toString()).toBe("#!/bin/sh\necho hi\n");
-    const { stdout } = await run(tar, ["-tvf", path]);
+    const { stdout } = await run(gnuTar, ["-tvf", path]);
     expect(stdout).toMatch(/-rwxr-xr-x 0\/0 +18 1970-01-01 00:00 bin\/tool/);
   });
 });
