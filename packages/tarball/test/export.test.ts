@@ -30,6 +30,7 @@ import {
 } from "../src/index.js";
 import {
   gnuTar,
+  imageOfLayers,
   listTree,
   type RawEntry,
   rawTar,
@@ -41,20 +42,6 @@ import {
 const directory = useTempDirectory("export");
 let counter = 0;
 const fresh = (name: string) => join(directory(), `${name}-${++counter}`);
-
-/** An image of hand-made layers, base first. */
-async function imageOf(...layers: RawEntry[][]): Promise<Image> {
-  const built = [];
-  for (const entries of layers) {
-    built.push(
-      layerFromBytes(await rawTar(entries), {
-        compression: "gzip",
-        mediaType: MediaType.DOCKER_LAYER,
-      }),
-    );
-  }
-  return appendLayers(emptyImage({ mediaType: MediaType.DOCKER_MANIFEST }), built);
-}
 
 interface Listed {
   name: string;
@@ -82,7 +69,7 @@ const dir = (name: string): RawEntry => ({ name, type: "directory" });
 
 describe("flattening layers like crane export", () => {
   it("applies whiteouts, opaque directories and top-layer-wins", async () => {
-    const image = await imageOf(
+    const image = await imageOfLayers(
       [
         dir("etc/"),
         { name: "etc/keep", content: "base" },
@@ -130,14 +117,14 @@ describe("flattening layers like crane export", () => {
   });
 
   it("lets a layer's opaque marker hide only lower layers, and a root opaque hide everything below", async () => {
-    const image = await imageOf(
+    const image = await imageOfLayers(
       [{ name: "lowest", content: "x" }, dir("d/"), { name: "d/low", content: "x" }],
       [{ name: "d/.wh..wh..opq" }, { name: "d/same-layer", content: "kept" }],
       [{ name: ".wh..wh..opq" }, { name: "top", content: "t" }],
     );
     const { entries } = await exported(image);
     expect(entries.map((entry) => entry.name)).toEqual(["top"]);
-    const middle = await imageOf(
+    const middle = await imageOfLayers(
       [dir("d/"), { name: "d/low", content: "x" }],
       [{ name: "d/same-layer", content: "kept" }, { name: "d/.wh..wh..opq" }],
     );
@@ -148,7 +135,7 @@ describe("flattening layers like crane export", () => {
   });
 
   it("keeps links, modes and absolute symlinks, and GNU tar extracts the result", async () => {
-    const image = await imageOf([
+    const image = await imageOfLayers([
       dir("bin/"),
       { name: "bin/busybox", content: "#!bb", mode: 0o755 },
       { name: "bin/sh", type: "link", linkname: "bin/busybox" },
@@ -186,7 +173,7 @@ describe("flattening layers like crane export", () => {
   });
 
   it("exports a tarball's image and reports progress", async () => {
-    const image = await imageOf([{ name: "a", content: "1" }], [{ name: "b", content: "2" }]);
+    const image = await imageOfLayers([{ name: "a", content: "1" }], [{ name: "b", content: "2" }]);
     const path = `${fresh("image")}.tar`;
     await writeTarball(path, { image, refs: ["e:1"] });
     const updates: Progress[] = [];
@@ -233,7 +220,7 @@ describe("verification and limits", () => {
   });
 
   it("stops a layer that decompresses past the byte cap", async () => {
-    const image = await imageOf([{ name: "big", content: Buffer.alloc(2 * 1024 * 1024) }]);
+    const image = await imageOfLayers([{ name: "big", content: Buffer.alloc(2 * 1024 * 1024) }]);
     const target = fresh("bytes");
     await mkdir(target);
     const error = await tarballFailure(
@@ -280,7 +267,7 @@ describe("verification and limits", () => {
   });
 
   it("rejects with the abort reason and leaves nothing", async () => {
-    const image = await imageOf(
+    const image = await imageOfLayers(
       [{ name: "a", content: "x".repeat(100_000) }],
       [{ name: "b", content: "y" }],
     );
@@ -298,7 +285,7 @@ describe("verification and limits", () => {
 
 describe("flatten", () => {
   it("squashes an image into one layer with a fresh config and history, like crane flatten", async () => {
-    const base = await imageOf(
+    const base = await imageOfLayers(
       [
         { name: "a", content: "1" },
         { name: "b", content: "2" },

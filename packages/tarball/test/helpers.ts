@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { promisify } from "node:util";
 import { findBinary } from "@hoist/harness";
-import type { Image } from "@hoist/oci";
+import { appendLayers, emptyImage, type Image, layerFromBytes, MediaType } from "@hoist/oci";
 import { pack } from "tar-stream";
 import { afterAll, beforeAll, expect } from "vitest";
 import { TarballError } from "../src/index.js";
@@ -100,4 +100,18 @@ export async function layerTars(image: Image): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (const layer of await image.layers()) out.push(await buffer(await layer.uncompressed()));
   return out;
+}
+
+/** A Docker image of hand-made layers (gzipped), base first. */
+export async function imageOfLayers(...layers: RawEntry[][]): Promise<Image> {
+  const built = [];
+  for (const entries of layers) {
+    built.push(
+      layerFromBytes(await rawTar(entries), {
+        compression: "gzip",
+        mediaType: MediaType.DOCKER_LAYER,
+      }),
+    );
+  }
+  return appendLayers(emptyImage({ mediaType: MediaType.DOCKER_MANIFEST }), built);
 }

@@ -5,7 +5,6 @@ import {
   DigestMismatchError,
   emptyImage,
   Hash,
-  type Image,
   layerFromBytes,
   MediaType,
   randomImage,
@@ -21,6 +20,7 @@ import {
 } from "../src/index.js";
 import {
   gnuTar,
+  imageOfLayers,
   layerTars,
   listTree,
   type RawEntry,
@@ -256,15 +256,6 @@ describe("hostile docker-save archives", () => {
   });
 });
 
-/** An image of one hand-made layer. */
-async function layerImage(entries: RawEntry[]): Promise<Image> {
-  const layer = layerFromBytes(await rawTar(entries), {
-    compression: "gzip",
-    mediaType: MediaType.DOCKER_LAYER,
-  });
-  return appendLayers(emptyImage({ mediaType: MediaType.DOCKER_MANIFEST }), [layer]);
-}
-
 describe("hostile layers in an export", () => {
   const cases: Array<[string, RawEntry[]]> = [
     ["a name climbing out with ..", [{ name: "../escaped", content: "x" }]],
@@ -306,7 +297,7 @@ describe("hostile layers in an export", () => {
     const { root, target } = await jail();
     await writeFile(join(root, "input.tar"), "");
     const error = await tarballFailure(
-      exportImage(await layerImage(entries), join(target, "fs.tar")),
+      exportImage(await imageOfLayers(entries), join(target, "fs.tar")),
     );
     expect(error.code).toBe("HOIST_TARBALL_UNSAFE_PATH");
     await expectJailUntouched(root);
@@ -315,7 +306,7 @@ describe("hostile layers in an export", () => {
   it("leaves out relative symlinks out of the tree when asked to, as crane does", async () => {
     const { root, target } = await jail();
     await writeFile(join(root, "input.tar"), "");
-    const image = await layerImage([
+    const image = await imageOfLayers([
       { name: "a/link", type: "symlink", linkname: "../../../etc/shadow" },
       { name: "a/ok", type: "symlink", linkname: "../b" },
       { name: "b", content: "fine" },
