@@ -22,7 +22,9 @@ function observe(headers: Headers) {
     iterated: [...headers],
     each: (() => {
       const seen: string[] = [];
-      headers.forEach((value, key) => seen.push(`${key}=${value}`));
+      headers.forEach((value, key) => {
+        seen.push(`${key}=${value}`);
+      });
       return seen;
     })(),
     get: NAMES.map((name) => headers.get(name)),
