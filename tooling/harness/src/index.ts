@@ -25,6 +25,7 @@ export {
   type FaultRequest,
   type FaultRule,
   type ProxyRecord,
+  type RewrittenAnswer,
   type RunningFaultProxy,
   startFaultProxy,
 } from "./fault-proxy.js";
@@ -40,8 +41,10 @@ export {
   type RunningHttpOrigin,
   startHttpOrigin,
 } from "./http-origin.js";
+export { guardLoopbackOnly, isLoopbackHost, type LoopbackGuard } from "./loopback-guard.js";
 export { type ManualClock, manualClock } from "./manual-clock.js";
 export { type FindBinaryOptions, findBinary, MissingBinaryError } from "./system-binary.js";
+export { createServerCertificate, type ServerCertificate } from "./test-certificate.js";
 export {
   type AccessRule,
   type GrantedAccess,
@@ -51,6 +54,4 @@ export {
   type TokenServerOptions,
   type TokenServerUser,
 } from "./token-server.js";
-export { guardLoopbackOnly, isLoopbackHost, type LoopbackGuard } from "./loopback-guard.js";
-export { createServerCertificate, type ServerCertificate } from "./test-certificate.js";
 export { type WaitForHttpOptions, waitForHttp } from "./wait-for-http.js";
