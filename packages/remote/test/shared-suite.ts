@@ -1,6 +1,5 @@
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import { Repository } from "@hoist/name";
 import {
   appendLayers,
   appendManifests,
@@ -10,13 +9,10 @@ import {
   emptyImage,
   emptyIndex,
   type Hash,
-  type Image,
-  type ImageIndex,
   isIndex,
   type Layer,
   layerFromStream,
   MediaType,
-  parseManifest,
   parsePlatform,
   randomImage,
   randomIndex,
@@ -31,14 +27,7 @@ import {
   type Pusher,
   type RemoteError,
 } from "../src/index.js";
-import {
-  artifact,
-  blobBytes,
-  caught,
-  describe as describeBytes,
-  memorySource,
-  uniqueRepo,
-} from "./helpers.js";
+import { artifact, blobBytes, caught, describe as describeBytes, uniqueRepo } from "./helpers.js";
 import type { RegistryFactory, RegistryUnderTest, SeenRequest } from "./registries.js";
 import { tarStream } from "./tar-stream.js";
 
@@ -163,7 +152,7 @@ export function sharedSuite(factory: RegistryFactory): void {
       expect(none.code).toBe("HOIST_REMOTE_NO_MATCHING_PLATFORM");
       expect(none.message).toContain("linux/amd64, linux/arm64");
       const notIndex = await caught<RemoteError>(() =>
-        puller.index(ref(repo, (manifests[0]?.digest as Hash).toString())),
+        puller.index(ref(repo, String(manifests[0]?.digest))),
       );
       expect(notIndex.code).toBe("HOIST_REMOTE_UNEXPECTED_MEDIA_TYPE");
     });
