@@ -439,8 +439,9 @@ export function sharedSuite(factory: RegistryFactory): void {
         .slice(before)
         .filter((r) => r.method === "PATCH" && r.path.startsWith(`/v2/${repo}/blobs/uploads/`));
       expect(patches).toHaveLength(Math.ceil(size / chunkSize));
-      expect(await blobBytes((await (await puller.image(ref(repo))).layers())[0] as Layer)).toEqual(
-        await blobBytes(layer as Layer),
+      const [pulled] = await (await puller.image(ref(repo))).layers();
+      expect(fingerprint(await blobBytes(pulled as Layer))).toBe(
+        fingerprint(await blobBytes(layer as Layer)),
       );
     });
 
@@ -543,9 +544,24 @@ export function sharedSuite(factory: RegistryFactory): void {
         true,
       );
       const digest = await registry.schema1(`${repo}:src`, repo, "old");
-      const copied = await pusher.copy(ref(repo, "old"), ref(`${repo}-c`, "old"));
-      expect(copied.digest.toString()).toBe(digest);
-      expect((await puller.get(ref(`${repo}-c`, "old"))).descriptor.digest.toString()).toBe(digest);
+      if (registry.acceptsSchema1) {
+        const copied = await pusher.copy(ref(repo, "old"), ref(`${repo}-c`, "old"));
+        expect(copied.digest.toString()).toBe(digest);
+        expect((await puller.get(ref(`${repo}-c`, "old"))).descriptor.digest.toString()).toBe(
+          digest,
+        );
+      } else {
+        // The blobs go over; the registry then refuses the schema 1 manifest, and says so.
+        const refused = await caught<RemoteError>(() =>
+          pusher.copy(ref(repo, "old"), ref(`${repo}-c`, "old")),
+        );
+        expect(refused.registryErrors.map((e) => e.code)).toEqual(["MANIFEST_INVALID"]);
+        const [layer] = await image.layers();
+        const copiedLayer = await puller.layer(
+          ref(`${repo}-c`, String(await (layer as Layer).digest())),
+        );
+        expect(await copiedLayer.size()).toBe(await (layer as Layer).size());
+      }
     });
   });
 }
