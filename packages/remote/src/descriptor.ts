@@ -57,7 +57,7 @@ export interface RemoteDescriptor extends Taggable {
 /** Deepest index nesting an image() follows before assuming something is wrong. */
 const MAX_INDEX_DEPTH = 16;
 
-/** @internal Reads images' and indexes' blobs and child manifests from a repository. */
+/** Reads images' and indexes' blobs and child manifests from a repository. */
 export function blobSourceFor(fetcher: Fetcher): BlobSource {
   return {
     blob: (descriptor, options) =>
@@ -114,7 +114,7 @@ function unexpected(reference: string, mediaType: string, wanted: string, hint: 
   });
 }
 
-/** @internal What image() resolves to, shared by Puller.image and RemoteDescriptor.image. */
+/** What image() resolves to, shared by Puller.image and RemoteDescriptor.image. */
 export async function resolveImage(
   fetcher: Fetcher,
   fetched: FetchedManifest,
@@ -168,7 +168,6 @@ export async function resolveImage(
   return trackImage(image, fetcher.repository);
 }
 
-/** @internal */
 export function createRemoteDescriptor(options: {
   fetcher: Fetcher;
   reference: Reference;

@@ -138,7 +138,7 @@ async function firstPage(
   throw lastError;
 }
 
-/** @internal One page: its names and the `last` to ask for the next one, if there is one. */
+/** One page: its names and the `last` to ask for the next one, if there is one. */
 export async function onePage(
   options: PageOptions,
 ): Promise<{ names: string[]; next: URL | undefined }> {
@@ -150,7 +150,7 @@ export async function onePage(
 }
 
 /**
- * @internal Every name, following `Link` pagination. Guards: a page URL seen before (a loop),
+ * Every name, following `Link` pagination. Guards: a page URL seen before (a loop),
  * a page that brings nothing new while promising more, and a hard cap on pages.
  */
 export async function allPages(options: PageOptions): Promise<string[]> {

@@ -85,7 +85,7 @@ export interface Puller {
   close(): Promise<void>;
 }
 
-/** @internal The Puller implementation over a client, shared with Pushers for copies. */
+/** The Puller implementation over a client, shared with Pushers for copies. */
 export class RemotePuller implements Puller {
   readonly #client: RemoteClient;
   readonly #defaults: ResolvedOptions;

@@ -94,7 +94,7 @@ function counting(source: Readable, counter: BlobCounter): Readable {
 }
 
 /**
- * @internal Puts blobs into one repository: skips what exists (HEAD), mounts what lives in
+ * Puts blobs into one repository: skips what exists (HEAD), mounts what lives in
  * another repository of the same registry, and otherwise uploads monolithically (one PUT),
  * in chunks (PATCH … PUT), or streaming (for layers whose digest is known only once read).
  */
