@@ -168,6 +168,25 @@ export async function resolveImage(
   return trackImage(image, fetcher.repository);
 }
 
+/** What index() resolves to, shared by Puller.index and RemoteDescriptor.imageIndex. */
+export function resolveIndex(
+  fetcher: Fetcher,
+  fetched: FetchedManifest,
+  reference: string,
+  maxManifestBytes: number,
+): ImageIndex {
+  if (!isIndex(fetched.mediaType)) {
+    throw unexpected(reference, fetched.mediaType, "an index", "read it with image()");
+  }
+  const index = createImageIndex({
+    rawManifest: fetched.bytes,
+    mediaType: fetched.mediaType,
+    source: blobSourceFor(fetcher),
+    maxManifestBytes,
+  });
+  return trackIndex(index, fetcher.repository);
+}
+
 export function createRemoteDescriptor(options: {
   fetcher: Fetcher;
   reference: Reference;
@@ -205,18 +224,7 @@ export function createRemoteDescriptor(options: {
         maxManifestBytes: options.maxManifestBytes,
         signal: imageOptions.signal ?? options.signal,
       }),
-    imageIndex: async () => {
-      if (!isIndex(fetched.mediaType)) {
-        throw unexpected(name, fetched.mediaType, "an index", "read it with image()");
-      }
-      const index = createImageIndex({
-        rawManifest: bytes,
-        mediaType: fetched.mediaType,
-        source: blobSourceFor(fetcher),
-        maxManifestBytes: options.maxManifestBytes,
-      });
-      return trackIndex(index, fetcher.repository);
-    },
+    imageIndex: async () => resolveIndex(fetcher, fetched, name, options.maxManifestBytes),
     schema1: () => {
       if (!isSchema1(fetched.mediaType)) {
         throw unexpected(name, fetched.mediaType, "a schema 1 manifest", "read it with image()");

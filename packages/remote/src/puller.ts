@@ -11,15 +11,14 @@ import {
 } from "@hoist/oci";
 import { RemoteClient } from "./client.js";
 import {
-  blobSourceFor,
   createRemoteDescriptor,
   type RemoteDescriptor,
   resolveImage,
+  resolveIndex,
 } from "./descriptor.js";
 import { RemoteError } from "./errors.js";
 import { Fetcher } from "./fetcher.js";
 import { allPages, onePage } from "./list.js";
-import { trackIndex } from "./mount.js";
 import {
   mergeOptions,
   platformOf,
@@ -170,23 +169,7 @@ export class RemotePuller implements Puller {
     const ref = toReference(reference, "read index");
     const fetcher = this.#fetcher(ref.repository, options);
     const fetched = await fetcher.manifest(ref.identifier);
-    if (!isIndex(fetched.mediaType)) {
-      throw new RemoteError(
-        `${ref.name} is a ${fetched.mediaType}, not an index; read it with image()`,
-        {
-          code: "HOIST_REMOTE_UNEXPECTED_MEDIA_TYPE",
-          operation: "read index",
-          reference: ref.name,
-        },
-      );
-    }
-    const index = createImageIndex({
-      rawManifest: fetched.bytes,
-      mediaType: fetched.mediaType,
-      source: blobSourceFor(fetcher),
-      maxManifestBytes: options.maxManifestBytes,
-    });
-    return trackIndex(index, ref.repository);
+    return resolveIndex(fetcher, fetched, ref.name, options.maxManifestBytes);
   }
 
   async layer(reference: ReferenceInput, call?: RemoteOptions): Promise<Layer> {

@@ -36,7 +36,7 @@ import {
 } from "./references.js";
 import { translating } from "./translate-error.js";
 import type { BlobJob } from "./upload.js";
-import { uploadLocation } from "./upload-session.js";
+import { cancelUpload, uploadLocation } from "./upload-session.js";
 
 export type { Pushable } from "./push-operation.js";
 
@@ -257,18 +257,7 @@ class RemotePusher implements Pusher {
         });
         await response.discard();
         const location = uploadLocation(response, "check push permission");
-        if (location) {
-          session
-            .request({
-              method: "DELETE",
-              url: location,
-              expectStatus: [200, 202, 204, 404, 405],
-              retry: false,
-              signal: AbortSignal.timeout(5000),
-            })
-            .then((answer) => answer.discard())
-            .catch(() => {});
-        }
+        if (location) cancelUpload(session, location);
       },
     );
   }

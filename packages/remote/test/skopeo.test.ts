@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { useDockerRegistry } from "@hoist/harness";
+import { generatedTar, useDockerRegistry } from "@hoist/harness";
 import {
   appendLayers,
   Hash,
@@ -15,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPuller, createPusher } from "../src/index.js";
 import { fingerprint, uniqueRepo } from "./helpers.js";
 import { skopeoRun } from "./registries.js";
-import { tarStream } from "./tar-stream.js";
 
 // skopeo (containers/image) as an independent witness: what hoist pushes, skopeo reads with
 // the same digests and copies out with its own verification; what skopeo pushes, hoist pulls
@@ -66,7 +65,7 @@ describe("skopeo reads what hoist writes, and the other way round", () => {
 
   it("copies out (verifying every blob) what hoist streamed and chunked in", async () => {
     const repo = uniqueRepo("witness-stream");
-    const layer = layerFromStream(tarStream(300 * 1024, 5), { compression: "gzip" });
+    const layer = layerFromStream(generatedTar(300 * 1024, { seed: 5 }), { compression: "gzip" });
     const image = appendLayers(randomImage({ layers: 1, layerSize: 1024, seed: 3 }), [layer]);
     const written = await pusher.write(`${registry().host}/${repo}:v1`, image, {
       chunkSize: 64 * 1024,
