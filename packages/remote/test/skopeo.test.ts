@@ -35,6 +35,12 @@ describe("skopeo reads what hoist writes, and the other way round", () => {
   });
   const docker = (repo: string, tag = "latest") => `docker://${registry().host}/${repo}:${tag}`;
 
+  async function inspectDigest(reference: string): Promise<string> {
+    return (
+      await skopeoRun("inspect", "--tls-verify=false", "--format", "{{.Digest}}", reference)
+    ).trim();
+  }
+
   async function inspectRaw(repo: string, tag: string): Promise<Buffer> {
     return Buffer.from(
       await skopeoRun("inspect", "--tls-verify=false", "--raw", docker(repo, tag)),
@@ -51,15 +57,7 @@ describe("skopeo reads what hoist writes, and the other way round", () => {
     expect(Hash.compute(rawImage).equals(await image.digest())).toBe(true);
     const rawIndex = await inspectRaw(repo, "index");
     expect(Hash.compute(rawIndex).equals(await index.digest())).toBe(true);
-    const digest = (
-      await skopeoRun(
-        "inspect",
-        "--tls-verify=false",
-        "--format",
-        "{{.Digest}}",
-        docker(repo, "image"),
-      )
-    ).trim();
+    const digest = await inspectDigest(docker(repo, "image"));
     expect(digest).toBe((await image.digest()).toString());
   });
 
@@ -93,15 +91,7 @@ describe("skopeo reads what hoist writes, and the other way round", () => {
       docker(source, "v1"),
       docker(target, "v1"),
     );
-    const digest = (
-      await skopeoRun(
-        "inspect",
-        "--tls-verify=false",
-        "--format",
-        "{{.Digest}}",
-        docker(target, "v1"),
-      )
-    ).trim();
+    const digest = await inspectDigest(docker(target, "v1"));
     const pulled = await puller.image(`${registry().host}/${target}:v1`);
     expect((await pulled.digest()).toString()).toBe(digest);
     expect(await pulled.mediaType()).toBe("application/vnd.docker.distribution.manifest.v2+json");
