@@ -47,7 +47,7 @@ export interface RemoteOptions {
   platform?: Platform | string;
   /** Requests in flight at once across a whole push or copy. Default 4. */
   jobs?: number;
-  /** Called as a push or copy progresses. */
+  /** Called as a push or copy progresses. It runs in the transfer: an exception fails the push. */
   onProgress?: (progress: Progress) => void;
   /** Cancels every request and upload of the call. */
   signal?: AbortSignal;
