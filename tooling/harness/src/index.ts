@@ -17,7 +17,6 @@ export {
   type DockerRegistryOptions,
   type RunningDockerRegistry,
   startDockerRegistry,
-  useDockerRegistry,
 } from "./docker-registry.js";
 export {
   type Fault,
@@ -25,6 +24,7 @@ export {
   type FaultRequest,
   type FaultRule,
   type ProxyRecord,
+  type RewrittenAnswer,
   type RunningFaultProxy,
   startFaultProxy,
 } from "./fault-proxy.js";
@@ -34,6 +34,7 @@ export {
   startForwardProxy,
 } from "./forward-proxy.js";
 export { freePort } from "./free-port.js";
+export { type GeneratedTarOptions, generatedTar } from "./generated-tar.js";
 export {
   type OriginHandler,
   type RecordedRequest,
@@ -53,4 +54,5 @@ export {
   type TokenServerOptions,
   type TokenServerUser,
 } from "./token-server.js";
+export { useDockerRegistry } from "./use-docker-registry.js";
 export { type WaitForHttpOptions, waitForHttp } from "./wait-for-http.js";
