@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
-import { type RunningDockerRegistry, startDockerRegistry } from "@hoist/harness";
+// Not "@hoist/harness": its test hooks load vitest, which the benchmark has no use for.
+import { type RunningDockerRegistry, startDockerRegistry } from "@hoist/harness/docker-registry";
 import { logBetweenMarks } from "./access-log.js";
 import { send } from "./registry-client.js";
 
