@@ -210,18 +210,24 @@ export async function writeBlobFile(
       };
     }
   }
-  const checker = known
-    ? new VerifyingStream({
-        digest: known,
-        size: options.size,
-        operation,
-        subject: `blob ${known}`,
-      })
-    : new HashingStream({ algorithm: options.algorithm ?? "sha256" });
   const temp = tempPath(root);
   let renamed = false;
   try {
     const source = toReadable(await open());
+    // A source that verifies itself against the same digest and size (a registry layer from
+    // @hoist/remote) fails before its end on a mismatch, as a second verifier would: hashing
+    // every byte twice would only cost time (a quarter of a pull's CPU).
+    const checker: HashingStream | VerifyingStream =
+      known && verifiesItself(source, known, options.size)
+        ? source
+        : known
+          ? new VerifyingStream({
+              digest: known,
+              size: options.size,
+              operation,
+              subject: `blob ${known}`,
+            })
+          : new HashingStream({ algorithm: options.algorithm ?? "sha256" });
     const handle = await openTemp(temp, operation);
     try {
       // A plain consumer rather than a write stream: the handle stays ours to fsync and close.
@@ -234,8 +240,12 @@ export async function writeBlobFile(
           });
         }
       };
-      if (options.onBytes) {
-        await pipeline(source, checker, new Counter(options.onBytes), sink, { signal });
+      const counter = options.onBytes ? new Counter(options.onBytes) : undefined;
+      if (checker === source) {
+        if (counter) await pipeline(source, counter, sink, { signal });
+        else await pipeline(source, sink, { signal });
+      } else if (counter) {
+        await pipeline(source, checker, counter, sink, { signal });
       } else {
         await pipeline(source, checker, sink, { signal });
       }
@@ -273,6 +283,19 @@ export async function writeBlobFile(
   } finally {
     if (!renamed) await unlink(temp).catch(() => {});
   }
+}
+
+/** Whether a stream is @hoist/oci's verifier for exactly this digest and size. */
+function verifiesItself(
+  source: Readable,
+  digest: Hash,
+  size: number | undefined,
+): source is VerifyingStream {
+  return (
+    source instanceof VerifyingStream &&
+    source.expected.equals(digest) &&
+    (size === undefined || source.expectedSize === size)
+  );
 }
 
 async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
