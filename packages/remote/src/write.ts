@@ -558,8 +558,8 @@ export class PushOperation {
   }
 
   /**
-   * Pushes what a manifest depends on. For an image: layers, then the config (a streamed
-   * layer's digest, and so the config, exist only after upload). Returns the subject when it
+   * Pushes what a manifest depends on. For an image: layers and config together, or, when a
+   * layer is streamed, layers first (its digest, and so the config, exist only after upload). Returns the subject when it
    * could only be learned now (an image whose manifest waited for streamed layers).
    */
   async #dependencies(repository: Repository, node: Node): Promise<Hash | undefined> {
@@ -577,11 +577,14 @@ export class PushOperation {
       await Promise.all(node.blobs.map((job) => this.#blob(repository, job)));
       return undefined;
     }
-    await Promise.all(node.layers.map((job) => this.#blob(repository, job)));
     if (node.config) {
-      await this.#blob(repository, node.config);
+      // A known config goes up with the layers (as in go-containerregistry): the registry does
+      // not care about the order, and waiting would add its round trips after the last layer.
+      const config = node.config;
+      await Promise.all([...node.layers, config].map((job) => this.#blob(repository, job)));
       return undefined;
     }
+    await Promise.all(node.layers.map((job) => this.#blob(repository, job)));
     const image = node.image;
     const manifest = await image.manifest(this.#readOptions());
     await this.#blob(repository, {
