@@ -34,9 +34,12 @@ async function pack(pkg: WorkspacePackage): Promise<string> {
   const destination = join(workdir, "tarballs", pkg.json.name.replace("/", "-"));
   await mkdir(destination, { recursive: true });
   // pnpm pack rewrites workspace: ranges into real versions, as a publish would.
-  const [command, ...args] = PNPM_CLI
-    ? [process.execPath, PNPM_CLI]
-    : ["npx", "--yes", "pnpm@12.4.2"];
+  // pnpm may be a JavaScript entry point or a native executable.
+  const [command, ...args] = !PNPM_CLI
+    ? ["npx", "--yes", "pnpm@12.4.2"]
+    : /\.[cm]?js$/.test(PNPM_CLI)
+      ? [process.execPath, PNPM_CLI]
+      : [PNPM_CLI];
   await run(command as string, [...args, "pack", "--pack-destination", destination], {
     cwd: pkg.path,
   });
