@@ -1,9 +1,8 @@
 // Bundles the CLI into ESM (dist/index.js and its lazily loaded chunks) plus a two-line
-// executable (dist/hoist.js),
-// after tsc has written the declarations of the small public entry. Runtime dependencies are bundled (they
-// are devDependencies); the cloud keychain plugins stay external, imported only when a
-// registry of theirs is used and only if installed.
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+// executable (dist/hoist.js), after tsc has checked the code and written declarations. Runtime
+// dependencies are bundled (they are devDependencies); the cloud keychain plugins stay
+// external, imported only when a registry of theirs is used and only if installed.
+import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -44,3 +43,10 @@ await build({
 const bin = join(here, "dist/hoist.js");
 await writeFile(bin, '#!/usr/bin/env node\nimport { main } from "./index.js";\n\nawait main();\n');
 await chmod(bin, 0o755);
+
+// tsc wrote declarations for every module into dist/types; the package's types are only the
+// public entry's, which mention nothing but Node's own types.
+for (const name of ["index", "errors", "main", "run", "version"]) {
+  await copyFile(join(here, `dist/types/${name}.d.ts`), join(here, `dist/${name}.d.ts`));
+}
+await rm(join(here, "dist/types"), { recursive: true, force: true });

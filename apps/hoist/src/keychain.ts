@@ -19,7 +19,7 @@ export interface CloudPlugin {
   readonly packageName: string;
   /** A cheap test; the plugin's own keychain checks the host exactly. */
   readonly mayServe: (host: string) => boolean;
-  readonly load: () => Promise<Keychain>;
+  readonly load: (env: Readonly<Record<string, string | undefined>>) => Promise<Keychain>;
 }
 
 function bareHost(host: string): string {
@@ -55,7 +55,7 @@ export const CLOUD_PLUGINS: readonly CloudPlugin[] = [
     name: "github",
     packageName: "@hoist/authn-github",
     mayServe: (host) => ["ghcr.io", "docker.pkg.github.com"].includes(bareHost(host)),
-    load: async () => (await import("@hoist/authn-github")).githubKeychain(),
+    load: async (env) => (await import("@hoist/authn-github")).githubKeychain({ env }),
   },
 ];
 
@@ -84,7 +84,7 @@ export function cliKeychain(options: CliKeychainOptions = {}): Keychain {
   const pluginKeychain = (plugin: CloudPlugin): Promise<Keychain | undefined> => {
     let pending = loaded.get(plugin.name);
     if (!pending) {
-      pending = plugin.load().then(
+      pending = plugin.load(options.env ?? process.env).then(
         (keychain) => {
           options.debug?.(`loaded the ${plugin.name} keychain from ${plugin.packageName}`);
           return keychain;

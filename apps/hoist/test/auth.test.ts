@@ -95,6 +95,26 @@ describe("auth login, get and logout through DOCKER_CONFIG", () => {
   });
 });
 
+describe("cloud keychain plugins, loaded only when their registry is used", () => {
+  it("answers for ghcr.io from GITHUB_TOKEN through @hoist/authn-github", async () => {
+    const env = isolatedEnv(join(temp(), "github"), {
+      GITHUB_TOKEN: "ghp_example",
+      GITHUB_ACTOR: "octocat",
+    });
+    const result = await runCli(["auth", "get", "ghcr.io", "-v"], { env });
+    expect(result.status).toBe(0);
+    expect(result.out).toBe('{"Username":"octocat","Secret":"ghp_example"}\n');
+    expect(result.stderr).toContain("loaded the github keychain from @hoist/authn-github");
+  });
+
+  it("does not load any plugin for other registries", async () => {
+    const env = isolatedEnv(join(temp(), "github"), { GITHUB_TOKEN: "ghp_example" });
+    const result = await runCli(["auth", "get", "registry.example", "-v"], { env });
+    expect(result.out).toBe("credentials not found in native keychain\n");
+    expect(result.stderr).not.toContain("keychain from");
+  });
+});
+
 describe("auth token against a token-auth docker-registry", () => {
   const env = useTokenAuthRegistry({
     users: { alice: { password: "pw", access: [{ name: "team/*", actions: ["pull", "push"] }] } },
