@@ -1,0 +1,252 @@
+import { type FileHandle, open, rename, stat, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  type Hash,
+  type HashAlgorithm,
+  HashingStream,
+  hashStream,
+  SizeMismatchError,
+  VerifyingStream,
+} from "@hoist/oci";
+import { errnoCode, ioError, LayoutError } from "./errors.js";
+import { syncDirectory, tempPath } from "./files.js";
+import { blobPath, safeBlobDirectory, validHash } from "./paths.js";
+
+/** Bytes as the write functions accept them. */
+export type BlobInput = Uint8Array | Readable | AsyncIterable<Uint8Array>;
+
+/** @internal */
+export function toReadable(input: BlobInput): Readable {
+  if (input instanceof Uint8Array) return Readable.from([input], { objectMode: false });
+  if (input instanceof Readable) return input;
+  return Readable.from(input, { objectMode: false });
+}
+
+/**
+ * @internal Opens `blobs/<alg>/<hex>` for reading. A file whose size differs from `size` fails at
+ * once with `@hoist/oci`'s SizeMismatchError (a truncated blob is found before a byte is read);
+ * a missing one with `HOIST_LAYOUT_BLOB_NOT_FOUND`. The caller verifies the digest while reading.
+ */
+export async function openBlobFile(
+  root: string,
+  digest: Hash,
+  options: { size?: number; operation: string; signal?: AbortSignal },
+): Promise<{ stream: Readable; size: number }> {
+  const { operation } = options;
+  const path = blobPath(root, digest, operation);
+  options.signal?.throwIfAborted();
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") {
+      throw new LayoutError(
+        `the layout has no blob ${digest} (expected at ${path}); the OCI spec lets a layout omit blobs, so copy the content from its source into the layout`,
+        {
+          code: "HOIST_LAYOUT_BLOB_NOT_FOUND",
+          operation,
+          path,
+          digest: String(digest),
+          cause: error,
+        },
+      );
+    }
+    throw ioError(error, "HOIST_LAYOUT_READ_FAILED", operation, path);
+  }
+  let size: number;
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      throw new LayoutError(`${path} is not a regular file, so it cannot hold blob ${digest}`, {
+        code: "HOIST_LAYOUT_READ_FAILED",
+        operation,
+        path,
+        digest: String(digest),
+      });
+    }
+    size = info.size;
+    if (options.size !== undefined && size !== options.size) {
+      throw new SizeMismatchError({
+        expected: options.size,
+        actual: size,
+        kind: size > options.size ? "excess" : "truncated",
+        operation,
+        subject: `blob ${digest} at ${path}`,
+      });
+    }
+  } catch (error) {
+    await handle.close();
+    throw ioError(error, "HOIST_LAYOUT_READ_FAILED", operation, path);
+  }
+  const stream = handle.createReadStream();
+  if (options.signal) {
+    const signal = options.signal;
+    const onAbort = () => stream.destroy(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    stream.once("close", () => signal.removeEventListener("abort", onAbort));
+  }
+  return { stream, size };
+}
+
+/**
+ * @internal True when `blobs/<alg>/<hex>` exists and hashes to its name (and has `size` bytes,
+ * when given). A corrupt file is reported as absent so that a write replaces it.
+ */
+export async function hasValidBlob(
+  root: string,
+  digest: Hash,
+  options: { size?: number; operation: string; signal?: AbortSignal },
+): Promise<boolean> {
+  const path = blobPath(root, digest, options.operation);
+  try {
+    const info = await stat(path);
+    if (!info.isFile() || (options.size !== undefined && info.size !== options.size)) return false;
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return false;
+    throw ioError(error, "HOIST_LAYOUT_READ_FAILED", options.operation, path);
+  }
+  const { stream } = await openBlobFile(root, digest, options);
+  try {
+    const { hash } = await hashStream(stream, {
+      algorithm: digest.algorithm,
+      signal: options.signal,
+    });
+    return hash.equals(digest);
+  } catch (error) {
+    throw ioError(error, "HOIST_LAYOUT_READ_FAILED", options.operation, path);
+  }
+}
+
+/** What a blob write did. */
+export interface BlobWriteResult {
+  digest: Hash;
+  size: number;
+  /** False when a verified copy was already in the layout and nothing was written. */
+  written: boolean;
+}
+
+/** @internal */
+export interface WriteBlobFileOptions {
+  /** The digest the bytes must have. Omitted: computed while writing (a streamed layer). */
+  digest?: Hash;
+  /** The exact byte count, when known. */
+  size?: number;
+  /** The algorithm for a computed digest. Default sha256. */
+  algorithm?: HashAlgorithm;
+  operation: string;
+  signal?: AbortSignal;
+  /** Called with each chunk's length as it reaches the file. */
+  onBytes?: (bytes: number) => void;
+}
+
+class Counter extends Transform {
+  readonly #onBytes: (bytes: number) => void;
+  constructor(onBytes: (bytes: number) => void) {
+    super();
+    this.#onBytes = onBytes;
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#onBytes(chunk.length);
+    callback(null, chunk);
+  }
+}
+
+/**
+ * @internal Writes a blob atomically: the bytes stream into a temporary file in the layout's root,
+ * verified against digest and size on the way (or hashed, when the digest is not known yet), the
+ * file is flushed to disk, and only then renamed to `blobs/<alg>/<hex>`. A blob is therefore
+ * visible under its name complete and verified or not at all; on any failure the temporary file is
+ * removed. With a known digest, a verified copy already in place is kept and `open` is not called.
+ */
+export async function writeBlobFile(
+  root: string,
+  open: () => Promise<BlobInput>,
+  options: WriteBlobFileOptions,
+): Promise<BlobWriteResult> {
+  const { operation, signal } = options;
+  signal?.throwIfAborted();
+  const known = options.digest === undefined ? undefined : validHash(options.digest, operation);
+  if (known) {
+    // Checked before any byte is read: a link out of the layout fails fast.
+    const directory = await safeBlobDirectory(root, known.algorithm, { create: false, operation });
+    if (directory && (await hasValidBlob(root, known, { size: options.size, operation, signal }))) {
+      options.onBytes?.(options.size ?? 0);
+      return {
+        digest: known,
+        size: options.size ?? (await stat(blobPath(root, known, operation))).size,
+        written: false,
+      };
+    }
+  }
+  const checker = known
+    ? new VerifyingStream({
+        digest: known,
+        size: options.size,
+        operation,
+        subject: `blob ${known}`,
+      })
+    : new HashingStream({ algorithm: options.algorithm ?? "sha256" });
+  const temp = tempPath(root);
+  let renamed = false;
+  try {
+    const source = toReadable(await open());
+    const handle = await openTemp(temp, operation);
+    try {
+      // A plain consumer rather than a write stream: the handle stays ours to fsync and close.
+      const sink = async (chunks: AsyncIterable<Buffer>) => {
+        for await (const chunk of chunks) await writeAll(handle, chunk);
+      };
+      if (options.onBytes) {
+        await pipeline(source, checker, new Counter(options.onBytes), sink, { signal });
+      } else {
+        await pipeline(source, checker, sink, { signal });
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const digest = known ?? (checker as HashingStream).hash;
+    const size =
+      checker instanceof HashingStream ? checker.size : (checker as VerifyingStream).size;
+    if (!known && options.size !== undefined && size !== options.size) {
+      throw new SizeMismatchError({
+        expected: options.size,
+        actual: size,
+        kind: size > options.size ? "excess" : "truncated",
+        operation,
+        subject: `streamed blob ${digest}`,
+      });
+    }
+    signal?.throwIfAborted();
+    const directory = await safeBlobDirectory(root, digest.algorithm, { create: true, operation });
+    const target = blobPath(root, digest, operation);
+    await rename(temp, target);
+    renamed = true;
+    await syncDirectory(directory ?? dirname(target));
+    return { digest, size, written: true };
+  } catch (error) {
+    // pipeline rejects with its own AbortError; callers get the reason they aborted with.
+    if (signal?.aborted) throw signal.reason;
+    throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
+  } finally {
+    if (!renamed) await unlink(temp).catch(() => {});
+  }
+}
+
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function openTemp(path: string, operation: string) {
+  try {
+    return await open(path, "wx", 0o644);
+  } catch (error) {
+    throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, path);
+  }
+}

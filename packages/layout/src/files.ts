@@ -1,0 +1,107 @@
+import { randomBytes } from "node:crypto";
+import { open, rename, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { errnoCode, ioError } from "./errors.js";
+
+// Temporary files live in the layout's root, not under blobs/: tools that walk blobs/ (such as
+// go-containerregistry's garbage collector) take every file there for a blob and fail on
+// anything else. The name can never be a digest, so a leftover is never mistaken for a blob.
+
+/** @internal Prefix of every temporary file this package creates in a layout's root. */
+export const TEMP_PREFIX = ".hoist-tmp-";
+
+/** @internal A fresh temporary file name in `directory`. */
+export function tempPath(directory: string): string {
+  return join(directory, `${TEMP_PREFIX}${randomBytes(12).toString("hex")}`);
+}
+
+/** @internal Flushes a directory entry (a rename) to disk; some file systems refuse, harmlessly. */
+export async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, "r").catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync().catch(() => {});
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * @internal Replaces `path` so that readers, and a crash at any moment, see the old content or the
+ * new, never a mix: a temporary file in the same directory, fsync, rename, fsync the directory.
+ * A link at `path` is replaced, not followed, so the write stays inside the layout.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: { operation: string; signal?: AbortSignal },
+): Promise<void> {
+  const directory = dirname(path);
+  const temp = tempPath(directory);
+  options.signal?.throwIfAborted();
+  let renamed = false;
+  try {
+    const handle = await open(temp, "wx", 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    options.signal?.throwIfAborted();
+    await rename(temp, path);
+    renamed = true;
+  } catch (error) {
+    throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", options.operation, path);
+  } finally {
+    if (!renamed) await unlink(temp).catch(() => {});
+  }
+  await syncDirectory(directory);
+}
+
+/** @internal What {@link readCapped} found. */
+export type CappedRead =
+  | { kind: "missing" }
+  | { kind: "too-large"; size: number }
+  | { kind: "read"; bytes: Uint8Array };
+
+/**
+ * @internal Reads a small file, refusing (without reading it) one over `maxBytes`; at most
+ * `maxBytes + 1` bytes are ever read, so a file that grows meanwhile costs no more than the cap.
+ */
+export async function readCapped(
+  path: string,
+  maxBytes: number,
+  options: { operation: string; signal?: AbortSignal },
+): Promise<CappedRead> {
+  options.signal?.throwIfAborted();
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return { kind: "missing" };
+    throw ioError(error, "HOIST_LAYOUT_READ_FAILED", options.operation, path);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      throw Object.assign(new Error(`${path} is not a regular file`), { code: "EISDIR" });
+    }
+    if (info.size > maxBytes) return { kind: "too-large", size: info.size };
+    // One byte past the size notices a file that grew past the cap since the stat.
+    const limit = Math.min(info.size + 1, maxBytes + 1);
+    const buffer = Buffer.alloc(limit);
+    let length = 0;
+    while (length < limit) {
+      const { bytesRead } = await handle.read(buffer, length, limit - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > maxBytes) return { kind: "too-large", size: length };
+    return { kind: "read", bytes: buffer.subarray(0, length) };
+  } catch (error) {
+    throw ioError(error, "HOIST_LAYOUT_READ_FAILED", options.operation, path);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,285 @@
+import {
+  type Descriptor,
+  descriptorOf,
+  type Hash,
+  type Image,
+  type ImageIndex,
+  isImage,
+  isIndex,
+  type Layer,
+  OciError,
+} from "@hoist/oci";
+import { type BlobInput, type BlobWriteResult, writeBlobFile } from "./blob-files.js";
+import { LayoutError } from "./errors.js";
+import { Limiter } from "./locks.js";
+import { type LayoutProgress, ProgressTracker } from "./progress.js";
+
+// Writing an image or index is two passes over its tree. The plan pass resolves every child and
+// adds up the sizes it already knows, so progress has a meaningful total from the first report.
+// The write pass then stores blobs leaves first (layers, then config, then the manifest; children,
+// then their index), so a manifest is never in the layout before what it references. Each blob is
+// written once per operation; the first failure stops every other write of the operation, and the
+// operation returns only after all of them cleaned up.
+
+/** Options of every method that writes images, indexes or blobs. */
+export interface WriteOptions {
+  signal?: AbortSignal;
+  /** Called as bytes reach the disk. */
+  onProgress?: (progress: LayoutProgress) => void;
+  /** Blobs written at the same time. Default 4. */
+  concurrency?: number;
+}
+
+/** The deepest nesting of indexes this package follows. Real layouts nest two levels. */
+export const MAX_INDEX_DEPTH = 32;
+
+interface PlannedLayer {
+  layer: Layer;
+  /** Known unless the layer is streamed and not read yet. */
+  digest?: Hash;
+  size?: number;
+}
+
+type Planned =
+  | { kind: "image"; image: Image; layers: PlannedLayer[] }
+  | { kind: "index"; index: ImageIndex; children: Planned[] }
+  | { kind: "blob"; layer: Layer; descriptor: Descriptor };
+
+/** @internal State shared by the writes of one operation. */
+class WriteRun {
+  readonly controller = new AbortController();
+  readonly progress: ProgressTracker;
+  readonly #limiter: Limiter;
+  readonly #once = new Map<string, Promise<BlobWriteResult>>();
+  readonly root: string;
+  readonly operation: string;
+
+  constructor(root: string, operation: string, options: WriteOptions) {
+    this.root = root;
+    this.operation = operation;
+    this.progress = new ProgressTracker(options.onProgress);
+    this.#limiter = new Limiter(options.concurrency ?? 4);
+    const outer = options.signal;
+    if (outer) {
+      if (outer.aborted) this.controller.abort(outer.reason);
+      else {
+        const onAbort = () => this.controller.abort(outer.reason);
+        outer.addEventListener("abort", onAbort, { once: true });
+        this.controller.signal.addEventListener(
+          "abort",
+          () => outer.removeEventListener("abort", onAbort),
+          { once: true },
+        );
+      }
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** A blob of known digest, written once however often it appears in the tree. */
+  known(digest: Hash, size: number, open: () => Promise<BlobInput>): Promise<BlobWriteResult> {
+    const key = String(digest);
+    let write = this.#once.get(key);
+    if (!write) {
+      this.progress.expect(key, size);
+      write = this.#limiter.run(() =>
+        writeBlobFile(this.root, open, {
+          digest,
+          size,
+          operation: this.operation,
+          signal: this.signal,
+          onBytes: (bytes) => this.progress.written(bytes),
+        }),
+      );
+      this.#once.set(key, write);
+    }
+    return write;
+  }
+
+  /** A blob whose digest is known only once it has been read. */
+  async streamed(open: () => Promise<BlobInput>): Promise<BlobWriteResult> {
+    const result = await this.#limiter.run(() =>
+      writeBlobFile(this.root, open, {
+        operation: this.operation,
+        signal: this.signal,
+        onBytes: (bytes) => this.progress.streamed(bytes),
+      }),
+    );
+    const key = String(result.digest);
+    this.progress.expect(key, 0);
+    if (!this.#once.has(key)) this.#once.set(key, Promise.resolve(result));
+    return result;
+  }
+
+  /** Awaits every task; on the first failure stops the others and waits for their clean-up. */
+  async all<T>(tasks: Array<Promise<T>>): Promise<T[]> {
+    try {
+      return await Promise.all(tasks);
+    } catch (error) {
+      if (!this.signal.aborted) this.controller.abort(error);
+      await Promise.allSettled(tasks);
+      throw error;
+    }
+  }
+}
+
+function notComputed(error: unknown): boolean {
+  return OciError.is(error) && error.code === "HOIST_OCI_NOT_COMPUTED";
+}
+
+function kindOf(value: Image | ImageIndex): "image" | "index" {
+  if (typeof (value as ImageIndex).indexManifest === "function") return "index";
+  if (typeof (value as Image).configFile === "function") return "image";
+  throw new LayoutError("expected an Image or an ImageIndex from @hoist/oci", {
+    code: "HOIST_LAYOUT_INVALID_ARGUMENT",
+    operation: "write",
+  });
+}
+
+async function planImage(image: Image, run: WriteRun): Promise<Planned> {
+  const signal = run.signal;
+  const layers: PlannedLayer[] = [];
+  for (const layer of await image.layers({ signal })) {
+    try {
+      const digest = await layer.digest({ signal });
+      const size = await layer.size({ signal });
+      run.progress.expect(String(digest), size);
+      layers.push({ layer, digest, size });
+    } catch (error) {
+      if (!notComputed(error)) throw error;
+      layers.push({ layer });
+    }
+  }
+  try {
+    const manifest = await image.manifest({ signal });
+    run.progress.expect(String(manifest.config.digest), manifest.config.size);
+    run.progress.expect(String(await image.digest({ signal })), await image.size({ signal }));
+  } catch (error) {
+    // An image with streamed layers has no manifest until they are written.
+    if (!notComputed(error)) throw error;
+  }
+  return { kind: "image", image, layers };
+}
+
+async function planIndex(index: ImageIndex, run: WriteRun, depth: number): Promise<Planned> {
+  if (depth > MAX_INDEX_DEPTH) {
+    throw new LayoutError(
+      `indexes nest more than ${MAX_INDEX_DEPTH} levels deep; refusing to follow them further`,
+      {
+        code: "HOIST_LAYOUT_INVALID_ARGUMENT",
+        operation: run.operation,
+      },
+    );
+  }
+  const signal = run.signal;
+  const manifest = await index.indexManifest({ signal });
+  run.progress.expect(String(await index.digest({ signal })), await index.size({ signal }));
+  const seen = new Set<string>();
+  const children: Planned[] = [];
+  for (const descriptor of manifest.manifests) {
+    const key = String(descriptor.digest);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (isIndex(descriptor.mediaType)) {
+      children.push(
+        await planIndex(await index.imageIndex(descriptor.digest, { signal }), run, depth + 1),
+      );
+    } else if (isImage(descriptor.mediaType)) {
+      children.push(await planImage(await index.image(descriptor.digest, { signal }), run));
+    } else {
+      // Anything else an index points at (an artifact, a plain blob) is copied as bytes.
+      run.progress.expect(key, descriptor.size);
+      children.push({
+        kind: "blob",
+        layer: await index.blob(descriptor.digest, { signal }),
+        descriptor,
+      });
+    }
+  }
+  return { kind: "index", index, children };
+}
+
+async function writeLayer(planned: PlannedLayer, run: WriteRun): Promise<void> {
+  const { layer } = planned;
+  const signal = run.signal;
+  if (planned.digest !== undefined && planned.size !== undefined) {
+    await run.known(planned.digest, planned.size, () => layer.compressed({ signal }));
+    return;
+  }
+  const result = await run.streamed(() => layer.compressed({ signal }));
+  // The layer hashed its bytes too; a disagreement means it is broken, and its manifest with it.
+  const own = await layer.digest({ signal });
+  if (!own.equals(result.digest)) {
+    throw new LayoutError(
+      `a streamed layer reports digest ${own} but its bytes hash to ${result.digest}; the layer implementation is broken`,
+      {
+        code: "HOIST_LAYOUT_WRITE_FAILED",
+        operation: run.operation,
+        digest: String(result.digest),
+      },
+    );
+  }
+}
+
+async function writePlanned(
+  planned: Planned,
+  run: WriteRun,
+  writeOwnManifest: boolean,
+): Promise<void> {
+  const signal = run.signal;
+  if (planned.kind === "blob") {
+    const { layer, descriptor } = planned;
+    await run.known(descriptor.digest, descriptor.size, () => layer.compressed({ signal }));
+    return;
+  }
+  if (planned.kind === "index") {
+    await run.all(planned.children.map((child) => writePlanned(child, run, true)));
+    if (writeOwnManifest) {
+      const raw = await planned.index.rawManifest({ signal });
+      await run.known(await planned.index.digest({ signal }), raw.byteLength, async () => raw);
+    }
+    return;
+  }
+  const { image } = planned;
+  await run.all(planned.layers.map((layer) => writeLayer(layer, run)));
+  const manifest = await image.manifest({ signal });
+  const config = await image.rawConfigFile({ signal });
+  await run.known(manifest.config.digest, config.byteLength, async () => config);
+  if (writeOwnManifest) {
+    const raw = await image.rawManifest({ signal });
+    await run.known(await image.digest({ signal }), raw.byteLength, async () => raw);
+  }
+}
+
+/**
+ * @internal Writes every blob of an image or index into the layout (not index.json) and returns
+ * the descriptor that points at it. With `writeOwnManifest: false` the top manifest itself is not
+ * stored as a blob (it becomes index.json).
+ */
+export async function writeTree(
+  root: string,
+  target: Image | ImageIndex,
+  options: WriteOptions & { operation: string; writeOwnManifest?: boolean },
+): Promise<Descriptor> {
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new LayoutError(`concurrency must be a positive integer, got ${String(concurrency)}`, {
+      code: "HOIST_LAYOUT_INVALID_ARGUMENT",
+      operation: options.operation,
+    });
+  }
+  const run = new WriteRun(root, options.operation, options);
+  try {
+    const planned =
+      kindOf(target) === "index"
+        ? await planIndex(target as ImageIndex, run, 0)
+        : await planImage(target as Image, run);
+    await writePlanned(planned, run, options.writeOwnManifest ?? true);
+    return await descriptorOf(target, { signal: run.signal });
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw error;
+  }
+}
