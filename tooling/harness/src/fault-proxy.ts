@@ -23,12 +23,28 @@ export type Fault =
   | { kind: "stall" }
   /** Forward, send the headers and `afterBytes` body bytes, then go silent. */
   | { kind: "stall-body"; afterBytes: number }
+  /**
+   * Forward, changing what goes upstream and what comes back: drop a request's `Range` (an
+   * origin that ignores ranges), rewrite a response's `Range` or strip `Docker-Content-Digest`
+   * (registries with quirks). The body passes through unchanged.
+   */
+  | {
+      kind: "rewrite";
+      requestHeaders?: (headers: IncomingHttpHeaders, request: FaultRequest) => IncomingHttpHeaders;
+      response?: (answer: RewrittenAnswer, request: FaultRequest) => RewrittenAnswer;
+    }
   /** Answer with a redirect instead of forwarding. */
   | {
       kind: "redirect";
       status?: 301 | 302 | 303 | 307 | 308;
       location: string | ((request: FaultRequest) => string);
     };
+
+/** A response's status and headers, as a `rewrite` fault sees and returns them. */
+export interface RewrittenAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
 
 /** The request a rule is matched against. */
 export interface FaultRequest {
@@ -100,6 +116,11 @@ function seededRandom(seed: number): () => number {
   };
 }
 
+/** Headers a rewrite set to undefined are dropped (node:http refuses undefined values). */
+function definedHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== undefined));
+}
+
 interface ActiveRule {
   rule: FaultRule;
   seen: number;
@@ -152,16 +173,34 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     res: ServerResponse,
     record: ProxyRecord,
     bodyFault?: { kind: "reset-body" | "truncate" | "stall-body"; afterBytes: number },
+    rewrite?: Extract<Fault, { kind: "rewrite" }>,
   ) => {
+    const request: FaultRequest = {
+      method: (req.method ?? "GET").toUpperCase(),
+      path: req.url ?? "/",
+      headers: req.headers,
+    };
     const upstream = httpRequest(
       {
         hostname: target.hostname,
         port: target.port,
         method: req.method,
         path: req.url,
-        headers: req.headers,
+        headers: rewrite?.requestHeaders
+          ? definedHeaders(rewrite.requestHeaders({ ...req.headers }, request))
+          : req.headers,
       },
       (answer) => {
+        if (rewrite?.response) {
+          const changed = rewrite.response(
+            { status: answer.statusCode ?? 502, headers: { ...answer.headers } },
+            request,
+          );
+          record.status = changed.status;
+          res.writeHead(changed.status, definedHeaders(changed.headers));
+          answer.pipe(res);
+          return;
+        }
         record.status = answer.statusCode;
         res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
         if (!bodyFault) {
@@ -263,6 +302,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
         res.end();
         return;
       }
+      case "rewrite":
+        forward(req, res, record, undefined, fault);
+        return;
       default:
         forward(req, res, record, fault);
     }

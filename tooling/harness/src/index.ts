@@ -25,6 +25,7 @@ export {
   type FaultRequest,
   type FaultRule,
   type ProxyRecord,
+  type RewrittenAnswer,
   type RunningFaultProxy,
   startFaultProxy,
 } from "./fault-proxy.js";

@@ -59,4 +59,33 @@ describe("token server and registry", () => {
       await proxy.stop();
     }
   });
+
+  it("rewrites request and response headers on the way through", async () => {
+    const proxy = await startFaultProxy({
+      target: env().registry.url,
+      rules: [
+        {
+          path: "/v2/",
+          fault: {
+            kind: "rewrite",
+            requestHeaders: (headers) => ({ ...headers, "x-dropped": undefined }),
+            response: ({ status, headers }) => ({
+              status: status === 401 ? 299 : status,
+              headers: { ...headers, "www-authenticate": undefined, "x-rewritten": "yes" },
+            }),
+          },
+        },
+      ],
+    });
+    try {
+      const res = await plainGet(`${proxy.url}/v2/`, { "x-dropped": "1" });
+      expect(res.status).toBe(299);
+      expect(res.headers["x-rewritten"]).toBe("yes");
+      expect(res.headers["www-authenticate"]).toBeUndefined();
+      expect(JSON.parse(res.body).errors[0].code).toBe("UNAUTHORIZED");
+      expect(proxy.requests()[0]).toMatchObject({ fault: "rewrite", status: 299 });
+    } finally {
+      await proxy.stop();
+    }
+  });
 });
