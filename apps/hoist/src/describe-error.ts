@@ -6,6 +6,7 @@ import { messageOf } from "./errors.js";
 
 interface Coded {
   code?: unknown;
+  reference?: unknown;
   status?: unknown;
   url?: unknown;
   realm?: unknown;
@@ -30,6 +31,13 @@ function hostOf(url: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The registry part of a reference string ("127.0.0.1:5000/a/b:c" → "127.0.0.1:5000"). */
+function registryOf(reference: unknown): string | undefined {
+  if (typeof reference !== "string") return undefined;
+  const first = reference.split("/")[0] ?? "";
+  return first.includes(".") || first.includes(":") || first === "localhost" ? first : undefined;
 }
 
 function registryCodes(error: Coded): string[] {
@@ -65,6 +73,14 @@ export function hintFor(error: unknown): string | undefined {
         }
         return undefined;
       }
+      case "HOIST_REMOTE_UNAUTHORIZED":
+        return loginHint(registryOf(entry.reference));
+      case "HOIST_REMOTE_DENIED":
+        return "the registry refused access: check that these credentials may do this in this repository";
+      case "HOIST_REMOTE_NOT_FOUND":
+        return 'check the repository and tag with "hoist ls REPOSITORY"';
+      case "HOIST_REMOTE_NO_MATCHING_PLATFORM":
+        return 'see which platforms the index has with "hoist index list IMAGE", then pass one with --platform';
       case "HOIST_TRANSPORT_TOKEN_EXCHANGE":
         if (status === 401) return loginHint(hostOf(entry.realm));
         return undefined;

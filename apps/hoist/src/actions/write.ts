@@ -1,15 +1,13 @@
-import { CliError } from "../errors.js";
 import type { Action } from "../program.js";
+import { pusher, reference } from "../remote-support.js";
 
-// PENDING: needs @hoist/remote, @hoist/layout and @hoist/tarball (landing on main).
-const pending =
-  (name: string): Action =>
-  async () => {
-    throw new CliError(`${name} is not built yet`, {
-      code: "HOIST_CLI_UNSUPPORTED",
-      operation: name,
-    });
-  };
+/** `hoist delete IMAGE`: deletes the manifest a tag or digest names. */
+export const deleteImage: Action = async (context, args) => {
+  await (await pusher(context)).delete(reference(context, args[0] as string));
+};
 
-export const deleteImage = pending("deleteImage");
-export const tag = pending("tag");
+/** `hoist tag IMG TAG`: a new tag in the same repository; only the manifest is written. */
+export const tag: Action = async (context, args) => {
+  const [image, tag] = args as [string, string];
+  await (await pusher(context)).tag(reference(context, image), tag);
+};
