@@ -377,7 +377,7 @@ export function buildProgram(runner: Runner): Command {
     args: ["<IMAGE>", "[TARBALL]"],
     examples:
       "  # Write tarball to stdout\n  hoist export ubuntu -\n\n  # Write tarball to file\n  hoist export ubuntu ubuntu.tar\n\n  # Read image from stdin\n  hoist export - ubuntu.tar",
-    load: async () => (await import("./actions/export.js")).exportImage,
+    load: async () => (await import("./actions/export.js")).exportAction,
   });
   leaf(program, runner, {
     name: "flatten",
