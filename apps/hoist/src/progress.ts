@@ -23,8 +23,8 @@ export type ItemState =
 export interface ProgressView {
   /** The whole operation's bytes. */
   update(progress: ProgressUpdate): void;
-  /** One layer or blob: its short name, state and size. */
-  item(id: string, state: ItemState, size?: number): void;
+  /** One layer or blob: its short name, state, and bytes done of its size. */
+  item(id: string, state: ItemState, done?: number, size?: number): void;
   /** Removes the bars; call it whatever happened. */
   stop(): void;
 }
@@ -55,7 +55,9 @@ export function shortDigest(digest: string): string {
 /** Bars for one operation ("pushing", "copying", …); silent unless stderr is a terminal. */
 export async function createProgress(context: Context, label: string): Promise<ProgressView> {
   if (!context.interactive) return SILENT;
-  const { MultiBar, Presets } = await import("cli-progress");
+  // cli-progress is CommonJS: its exports arrive on the default export of the ESM namespace.
+  const loaded = await import("cli-progress");
+  const { MultiBar, Presets } = loaded.default ?? loaded;
   const color = context.color;
   const started = Date.now();
   const multi = new MultiBar(
@@ -72,8 +74,9 @@ export async function createProgress(context: Context, label: string): Promise<P
         const filled = Math.round(params.progress * size);
         const bar = `${"█".repeat(filled)}${"░".repeat(Math.max(0, size - filled))}`;
         if (payload.kind === "item") {
-          const state = color ? `\u001b[2m${payload.state}\u001b[0m` : payload.state;
-          return `  ${payload.id}  ${state}${payload.size ? ` ${payload.size}` : ""}`;
+          const text = payload.state ?? "";
+          const state = color ? `\u001b[2m${text}\u001b[0m` : text;
+          return `  ${payload.id}  ${state.padEnd(color ? 20 : 11)} ${payload.bytes}`;
         }
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);
         const rate = `${formatBytes(params.value / seconds)}/s`;
@@ -93,14 +96,15 @@ export async function createProgress(context: Context, label: string): Promise<P
       main.setTotal(Math.max(total, 1));
       main.update(complete);
     },
-    item(id, state, size) {
+    item(id, state, done, size) {
       if (stopped) return;
-      const payload = {
-        kind: "item",
-        id,
-        state,
-        size: size === undefined ? "" : formatBytes(size),
-      };
+      const bytes =
+        done !== undefined && size !== undefined
+          ? `${formatBytes(done)}/${formatBytes(size)}`
+          : size !== undefined
+            ? formatBytes(size)
+            : "";
+      const payload = { kind: "item", id, state, bytes };
       const existing = items.get(id);
       if (existing) existing.update(0, payload);
       else items.set(id, multi.create(1, 0, payload));

@@ -7,6 +7,7 @@ import { cachedImage } from "../layer-cache.js";
 import type { Action } from "../program.js";
 import { createProgress } from "../progress.js";
 import { isDigest, puller, reference } from "../remote-support.js";
+import { trackedLayers } from "../track-layers.js";
 
 const FORMATS = ["tarball", "legacy", "oci"] as const;
 
@@ -54,6 +55,13 @@ export const pull: Action = async (context, args, options) => {
   }
 
   const view = await createProgress(context, "pulling");
+  if (context.interactive) {
+    // On a terminal each layer gets a line as it downloads.
+    for (const entry of pulled) {
+      if (entry.image) entry.image = trackedLayers(entry.image, view, "downloading").item;
+      if (entry.index) entry.index = trackedLayers(entry.index, view, "downloading").item;
+    }
+  }
   try {
     if (format === "oci") {
       const layout = await createLayout(path, { signal: context.signal });

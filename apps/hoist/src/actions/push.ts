@@ -1,8 +1,10 @@
 import { writeFile } from "node:fs/promises";
+import type { Image, ImageIndex } from "@hoist/oci";
 import { CliError } from "../errors.js";
 import { loadLocal } from "../local-images.js";
 import type { Action } from "../program.js";
 import { digestReference, pusher, reference, remoteProgress } from "../remote-support.js";
+import { trackedLayers } from "../track-layers.js";
 
 /** `hoist push PATH IMAGE`: a docker tarball or an OCI layout to a registry; prints `repo@sha256:…`. */
 export const push: Action = async (context, args, options) => {
@@ -13,10 +15,19 @@ export const push: Action = async (context, args, options) => {
   const { view, onProgress } = await remoteProgress(context, "pushing");
   let pushed: string;
   try {
+    // On a terminal each layer gets a line: uploading while read, "exists" if never read.
+    const tracked = context.interactive
+      ? trackedLayers(local.kind === "image" ? local.image : local.index, view, "uploading")
+      : undefined;
     const descriptor =
       local.kind === "image"
-        ? await client.write(ref, local.image, { onProgress })
-        : await client.writeIndex(ref, local.index, { onProgress });
+        ? await client.write(ref, (tracked?.item as Image | undefined) ?? local.image, {
+            onProgress,
+          })
+        : await client.writeIndex(ref, (tracked?.item as ImageIndex | undefined) ?? local.index, {
+            onProgress,
+          });
+    tracked?.settle("exists");
     pushed = digestReference(ref, String(descriptor.digest));
   } finally {
     view.stop();
