@@ -119,6 +119,36 @@ export async function hasValidBlob(
   }
 }
 
+/**
+ * @internal Reads a small blob whole, verified against its digest (and size), refusing one over
+ * `maxBytes` before reading it.
+ */
+export async function readBlobBytes(
+  root: string,
+  digest: Hash,
+  options: { size?: number; maxBytes: number; operation: string; signal?: AbortSignal },
+): Promise<Uint8Array> {
+  const { operation } = options;
+  const { stream, size } = await openBlobFile(root, digest, options);
+  if (size > options.maxBytes) {
+    stream.destroy();
+    throw new LayoutError(
+      `blob ${digest} is ${size} bytes, more than the ${options.maxBytes}-byte limit for reading it whole; read it as a stream`,
+      { code: "HOIST_LAYOUT_INVALID_ARGUMENT", operation, digest: String(digest) },
+    );
+  }
+  const chunks: Buffer[] = [];
+  await pipeline(
+    stream,
+    new VerifyingStream({ digest, size, operation, subject: `blob ${digest}` }),
+    async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) chunks.push(chunk);
+    },
+    { signal: options.signal },
+  );
+  return Buffer.concat(chunks);
+}
+
 /** What a blob write did. */
 export interface BlobWriteResult {
   digest: Hash;
@@ -195,15 +225,23 @@ export async function writeBlobFile(
     const handle = await openTemp(temp, operation);
     try {
       // A plain consumer rather than a write stream: the handle stays ours to fsync and close.
+      // Only failures of the file itself become HOIST_LAYOUT_WRITE_FAILED; errors of the source
+      // (a reset connection, a digest mismatch) keep their own type.
       const sink = async (chunks: AsyncIterable<Buffer>) => {
-        for await (const chunk of chunks) await writeAll(handle, chunk);
+        for await (const chunk of chunks) {
+          await writeAll(handle, chunk).catch((error: unknown) => {
+            throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
+          });
+        }
       };
       if (options.onBytes) {
         await pipeline(source, checker, new Counter(options.onBytes), sink, { signal });
       } else {
         await pipeline(source, checker, sink, { signal });
       }
-      await handle.sync();
+      await handle.sync().catch((error: unknown) => {
+        throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
+      });
     } finally {
       await handle.close();
     }
@@ -222,14 +260,16 @@ export async function writeBlobFile(
     signal?.throwIfAborted();
     const directory = await safeBlobDirectory(root, digest.algorithm, { create: true, operation });
     const target = blobPath(root, digest, operation);
-    await rename(temp, target);
+    await rename(temp, target).catch((error: unknown) => {
+      throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, target);
+    });
     renamed = true;
     await syncDirectory(directory ?? dirname(target));
     return { digest, size, written: true };
   } catch (error) {
     // pipeline rejects with its own AbortError; callers get the reason they aborted with.
     if (signal?.aborted) throw signal.reason;
-    throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
+    throw error;
   } finally {
     if (!renamed) await unlink(temp).catch(() => {});
   }

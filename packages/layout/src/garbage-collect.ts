@@ -1,6 +1,5 @@
 import { lstat, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import {
   baseMediaType,
   type Descriptor,
@@ -14,9 +13,8 @@ import {
   parseManifest,
   readDescriptorData,
   sniffManifestMediaType,
-  VerifyingStream,
 } from "@hoist/oci";
-import { openBlobFile } from "./blob-files.js";
+import { readBlobBytes } from "./blob-files.js";
 import { errnoCode, ioError, LayoutError } from "./errors.js";
 import { TEMP_PREFIX } from "./files.js";
 import { safeBlobDirectory } from "./paths.js";
@@ -82,10 +80,10 @@ async function readDocument(
       `is ${descriptor.size} bytes, over the ${context.maxManifestBytes}-byte manifest limit`,
     );
   }
-  let opened: Awaited<ReturnType<typeof openBlobFile>>;
   try {
-    opened = await openBlobFile(context.root, descriptor.digest, {
+    return await readBlobBytes(context.root, descriptor.digest, {
       size: descriptor.size,
+      maxBytes: context.maxManifestBytes,
       operation: OPERATION,
       signal: context.signal,
     });
@@ -93,16 +91,6 @@ async function readDocument(
     if (LayoutError.is(error) && error.code === "HOIST_LAYOUT_BLOB_NOT_FOUND") return undefined;
     throw error;
   }
-  const chunks: Buffer[] = [];
-  await pipeline(
-    opened.stream,
-    new VerifyingStream({ digest: descriptor.digest, size: descriptor.size, operation: OPERATION }),
-    async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) chunks.push(chunk);
-    },
-    { signal: context.signal },
-  );
-  return Buffer.concat(chunks);
 }
 
 /** Adds to `keep` every digest reachable from `descriptor`. */

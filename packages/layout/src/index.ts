@@ -1,6 +1,7 @@
 // The public surface of @hoist/layout. Everything a user may import is named here.
 
 export type { BlobInput, BlobWriteResult } from "./blob-files.js";
+export type { EntryOptions } from "./entry-options.js";
 export {
   LAYOUT_ERROR_CODES,
   LayoutError,
@@ -10,7 +11,6 @@ export {
 export type { GarbageCollectOptions, GarbageCollectResult } from "./garbage-collect.js";
 export type {
   AppendOptions,
-  EntryOptions,
   FindOptions,
   Layout,
   LayoutLimits,

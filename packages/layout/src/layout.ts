@@ -15,8 +15,6 @@ import {
   isImage,
   isIndex,
   type Platform,
-  parseDescriptor,
-  platformFromConfig,
   selectIndexChild,
   VerifyingStream,
 } from "@hoist/oci";
@@ -25,9 +23,16 @@ import {
   type BlobWriteResult,
   hasValidBlob,
   openBlobFile,
+  readBlobBytes,
   toReadable,
   writeBlobFile,
 } from "./blob-files.js";
+import {
+  buildEntry,
+  checkEntryOptions,
+  type EntryOptions,
+  validDescriptor,
+} from "./entry-options.js";
 import { errnoCode, ioError, LayoutError, quote } from "./errors.js";
 import {
   collectGarbage,
@@ -39,8 +44,6 @@ import { SharedExclusiveLock } from "./locks.js";
 import {
   type DescriptorMatcher,
   describeSelector,
-  isValidRefName,
-  REF_NAME_ANNOTATION,
   type Selector,
   toMatcher,
   toPlatform,
@@ -83,20 +86,6 @@ export interface FindOptions extends LayoutReadOptions {
    * index.json, as go-containerregistry's `partial.FindManifests`.
    */
   recursive?: boolean;
-}
-
-/** Fields of the entry that an append or replace adds to index.json. */
-export interface EntryOptions {
-  /** Sets `org.opencontainers.image.ref.name`: the name `skopeo` finds it by (`oci:<dir>:<name>`). */
-  refName?: string;
-  /** Annotations of the entry (a `refName` wins over a ref-name annotation given here). */
-  annotations?: Record<string, string>;
-  /** The entry's platform, as an object or `os/arch[/variant][:osversion]` text. */
-  platform?: Platform | string;
-  /** For an image: take the entry's platform from the image's config (when `platform` is not given). */
-  platformFromConfig?: boolean;
-  /** Locations the content may also be fetched from. */
-  urls?: string[];
 }
 
 /** Options of {@link Layout.appendImage}, {@link Layout.appendIndex} and the replace methods. */
@@ -375,29 +364,11 @@ export class LayoutImpl implements Layout {
     options: LayoutReadOptions & { maxBytes?: number } = {},
   ): Promise<Uint8Array> {
     const operation = "read blob";
-    const hash = validHash(digest, operation);
-    const maxBytes = options.maxBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
-    const { stream, size } = await openBlobFile(this.path, hash, {
+    return readBlobBytes(this.path, validHash(digest, operation), {
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
       operation,
       signal: options.signal,
     });
-    if (size > maxBytes) {
-      stream.destroy();
-      throw new LayoutError(
-        `blob ${hash} is ${size} bytes, more than the ${maxBytes}-byte limit; read it as a stream with blob()`,
-        { code: "HOIST_LAYOUT_INVALID_ARGUMENT", operation, digest: String(hash) },
-      );
-    }
-    const chunks: Buffer[] = [];
-    await pipeline(
-      stream,
-      new VerifyingStream({ digest: hash, size, operation, subject: `blob ${hash}` }),
-      async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) chunks.push(chunk);
-      },
-      { signal: options.signal },
-    );
-    return Buffer.concat(chunks);
   }
 
   async hasBlob(
@@ -605,84 +576,5 @@ export class LayoutImpl implements Layout {
       const { index } = await this.#readIndex(operation, signal);
       await writeIndexJson(this.path, edit(index), { operation, signal });
     }, signal);
-  }
-}
-
-interface CheckedEntryFields {
-  annotations?: Record<string, string>;
-  platform?: Platform;
-  urls?: string[];
-}
-
-function argument(message: string, operation: string, cause?: unknown): LayoutError {
-  return new LayoutError(message, { code: "HOIST_LAYOUT_INVALID_ARGUMENT", operation, cause });
-}
-
-function checkEntryOptions(options: EntryOptions, operation: string): CheckedEntryFields {
-  const fields: CheckedEntryFields = {};
-  if (options.annotations !== undefined) {
-    const annotations = options.annotations;
-    if (typeof annotations !== "object" || annotations === null || Array.isArray(annotations)) {
-      throw argument("annotations must be an object of strings", operation);
-    }
-    for (const [key, value] of Object.entries(annotations)) {
-      if (typeof value !== "string") {
-        throw argument(`annotation ${quote(key)} must be a string, got ${typeof value}`, operation);
-      }
-    }
-    fields.annotations = { ...annotations };
-  }
-  if (options.refName !== undefined) {
-    if (!isValidRefName(options.refName)) {
-      throw argument(
-        `invalid reference name ${quote(options.refName)}: use letters and digits joined by ".", "_", "-", ":", "@", "+" or "--", in "/"-separated parts (for example "v1.0" or "example.com/app:1.0")`,
-        operation,
-      );
-    }
-    fields.annotations = { ...fields.annotations, [REF_NAME_ANNOTATION]: options.refName };
-  }
-  if (options.platform !== undefined) fields.platform = toPlatform(options.platform);
-  if (options.urls !== undefined) {
-    if (!Array.isArray(options.urls) || options.urls.some((url) => typeof url !== "string")) {
-      throw argument("urls must be an array of strings", operation);
-    }
-    fields.urls = [...options.urls];
-  }
-  return fields;
-}
-
-async function buildEntry(
-  written: Descriptor,
-  target: Image | ImageIndex,
-  fields: CheckedEntryFields,
-  options: EntryOptions,
-  operation: string,
-): Promise<Descriptor> {
-  const entry: Descriptor = { ...written, ...fields };
-  if (
-    fields.platform === undefined &&
-    options.platformFromConfig &&
-    typeof (target as Image).configFile === "function"
-  ) {
-    const platform = await platformFromConfig(target as Image, {
-      signal: (options as WriteOptions).signal,
-    });
-    if (platform) entry.platform = platform;
-  }
-  return validDescriptor(entry, operation);
-}
-
-/** Validates a descriptor the way one read from index.json would be; the digest above all. */
-function validDescriptor(descriptor: Descriptor, operation: string): Descriptor {
-  if (typeof descriptor !== "object" || descriptor === null) {
-    throw argument("expected a descriptor object", operation);
-  }
-  // The digest is checked first and on its own, and only the parsed value goes further, so no
-  // forged digest object (one whose toString and toJSON disagree) reaches index.json.
-  const digest = validHash(descriptor.digest, operation);
-  try {
-    return parseDescriptor(JSON.stringify({ ...descriptor, digest }));
-  } catch (error) {
-    throw argument(`invalid descriptor: ${(error as Error).message}`, operation, error);
   }
 }

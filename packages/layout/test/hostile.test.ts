@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
@@ -361,6 +361,24 @@ describe("writes stay inside the layout", () => {
         digest: evil,
       } as Descriptor),
       "HOIST_LAYOUT_INVALID_DIGEST",
+    );
+  });
+
+  it("reports a directory where a blob should be as a read and a write failure", async () => {
+    const layout = await createLayout(join(sandbox, "layout"));
+    const bytes = Buffer.from("blob in the way");
+    const digest = Hash.compute(bytes);
+    await mkdir(join(layout.path, "blobs", "sha256", digest.hex, "child"), { recursive: true });
+    const read = await layoutFailure(layout.blobBytes(digest), "HOIST_LAYOUT_READ_FAILED");
+    expect(read.path).toBe(join(layout.path, "blobs", "sha256", digest.hex));
+    const write = await layoutFailure(
+      layout.writeBlob(bytes, { digest }),
+      "HOIST_LAYOUT_WRITE_FAILED",
+    );
+    expect(write.cause).toBeDefined();
+    expect(write.message).toContain(digest.hex);
+    expect((await readdir(layout.path)).filter((name) => name.startsWith(".hoist-tmp-"))).toEqual(
+      [],
     );
   });
 

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { addAbortSignal, PassThrough, Readable } from "node:stream";
 import { quote, reason, TarballError } from "./errors.js";
-import type { EntryLocation, TarIndex } from "./tar-index.js";
+import { type EntryLocation, readExactly, type TarIndex } from "./tar-index.js";
 
 /** @internal An indexed archive on disk whose entries are read by offset. */
 export class ArchiveFile {
@@ -89,19 +89,8 @@ export class ArchiveFile {
     try {
       const handle = await open(this.path, "r");
       try {
-        const buffer = Buffer.alloc(length);
-        let filled = 0;
-        while (filled < length) {
-          const { bytesRead } = await handle.read(
-            buffer,
-            filled,
-            length - filled,
-            location.offset + filled,
-          );
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        if (filled < length) {
+        const buffer = await readExactly(handle, length, location.offset);
+        if (buffer.length < length) {
           throw new TarballError(
             `tarball ${quote(this.path)} changed while it was read: ${quote(location.name)} ends early`,
             { code: "HOIST_TARBALL_TRUNCATED", operation, input: location.name },

@@ -31,7 +31,9 @@ describe("parseManifestJson", () => {
           Config: "blobs/sha256/x",
           RepoTags: [],
           Layers: [],
-          LayerSources: { [digest]: { mediaType: "application/vnd.oci.image.layer.v1.tar", size: 3, digest } },
+          LayerSources: {
+            [digest]: { mediaType: "application/vnd.oci.image.layer.v1.tar", size: 3, digest },
+          },
         },
       ]),
     ).toEqual([
@@ -42,7 +44,10 @@ describe("parseManifestJson", () => {
         RepoTags: [],
         Layers: [],
         LayerSources: {
-          [digest]: expect.objectContaining({ size: 3, mediaType: "application/vnd.oci.image.layer.v1.tar" }),
+          [digest]: expect.objectContaining({
+            size: 3,
+            mediaType: "application/vnd.oci.image.layer.v1.tar",
+          }),
         },
       },
     ]);
@@ -53,10 +58,20 @@ describe("parseManifestJson", () => {
     ["an object", { Config: "x" }, "expected array"],
     ["a missing Config", [{ Layers: [] }], "[0].Config"],
     ["a non-string layer", [{ Config: "c", Layers: ["a", 2] }], "[0].Layers[1]"],
-    ["a bad LayerSources key", [{ Config: "c", Layers: [], LayerSources: { nope: {} } }], "the key is not a digest"],
+    [
+      "a bad LayerSources key",
+      [{ Config: "c", Layers: [], LayerSources: { nope: {} } }],
+      "the key is not a digest",
+    ],
     [
       "a bad LayerSources digest",
-      [{ Config: "c", Layers: [], LayerSources: { [digest]: { mediaType: "a/b", size: 1, digest: "sha256:../x" } } }],
+      [
+        {
+          Config: "c",
+          Layers: [],
+          LayerSources: { [digest]: { mediaType: "a/b", size: 1, digest: "sha256:../x" } },
+        },
+      ],
       "invalid digest",
     ],
   ])("refuses %s", (_, json, message) => {
@@ -67,9 +82,9 @@ describe("parseManifestJson", () => {
   });
 
   it("refuses invalid UTF-8 and documents over the cap", () => {
-    expect(failure(() => parseManifestJson(Buffer.from([0x5b, 0xff, 0x5d]), { operation: "t" })).code).toBe(
-      "HOIST_TARBALL_INVALID_MANIFEST",
-    );
+    expect(
+      failure(() => parseManifestJson(Buffer.from([0x5b, 0xff, 0x5d]), { operation: "t" })).code,
+    ).toBe("HOIST_TARBALL_INVALID_MANIFEST");
     expect(failure(() => parse([], 1)).message).toContain("larger than the 1 allowed");
   });
 

@@ -159,8 +159,11 @@ class Flattener {
     return this.#opaque.has(".") && name !== ".";
   }
 
-  #beneathSymlink(name: string): string | undefined {
-    for (const ancestor of ancestorsOf(name)) if (this.#symlinks.has(ancestor)) return ancestor;
+  #beneathSymlink(
+    name: string,
+    symlinks: ReadonlySet<string> = this.#symlinks,
+  ): string | undefined {
+    for (const ancestor of ancestorsOf(name)) if (symlinks.has(ancestor)) return ancestor;
     return undefined;
   }
 
@@ -172,7 +175,18 @@ class Flattener {
   ): Promise<void> {
     // A layer's opaque markers hide only lower layers, so they apply after the layer.
     const opaqueHere: string[] = [];
+    // Symlinks of this layer: an entry beneath one in the same layer is the classic
+    // symlink-then-write trick. (Beneath an upper layer's symlink, an entry is merely hidden.)
+    const layerSymlinks = new Set<string>();
     for await (const entry of entries) {
+      const trick = this.#beneathSymlink(entry.name, layerSymlinks);
+      if (trick) {
+        throw unsafe(
+          `refusing ${quote(entry.rawName)} in ${subject}: it lies beneath the symlink ${quote(trick)} of the same layer, so extracting it would write through the link`,
+          entry.rawName,
+        );
+      }
+      if (entry.type === "symlink") layerSymlinks.add(entry.name);
       const base = baseOf(entry.name);
       const directory = parentOf(entry.name);
       if (base === OPAQUE) {
@@ -180,7 +194,10 @@ class Flattener {
         continue;
       }
       const whiteout = base.startsWith(WHITEOUT);
-      if (whiteout && base.length === WHITEOUT.length) continue;
+      // A whiteout must name an entry: ".wh.", ".wh.." and ".wh..." would name the directory
+      // itself or its parent. A root entry that is not a directory means nothing either.
+      if (whiteout && [".wh.", ".wh..", ".wh..."].includes(base)) continue;
+      if (entry.name === "." && entry.type !== "directory") continue;
       const name = whiteout ? joinPath(directory, base.slice(WHITEOUT.length)) : entry.name;
       if (this.#seen.has(name) && !whiteout) continue;
       if (this.#hiddenByUpper(name)) continue;
@@ -200,7 +217,7 @@ class Flattener {
       }
       let linkname = entry.linkname;
       if (entry.type === "link") {
-        const via = this.#beneathSymlink(linkname);
+        const via = this.#beneathSymlink(linkname) ?? this.#beneathSymlink(linkname, layerSymlinks);
         if (via) {
           throw unsafe(
             `refusing hard link ${quote(entry.rawName)} in ${subject}: its target ${quote(linkname)} lies beneath the symlink ${quote(via)}`,

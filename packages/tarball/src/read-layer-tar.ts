@@ -212,9 +212,9 @@ export async function* readLayerTar(
   let current: { discard: () => Promise<void> } | undefined;
   try {
     for (;;) {
+      if (failure !== undefined) throw failure;
       const pending = queue.shift();
       if (!pending) {
-        if (failure !== undefined) throw failure;
         if (finished) break;
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -236,6 +236,12 @@ export async function* readLayerTar(
           : type === "symlink"
             ? (header.linkname ?? "")
             : "";
+      if (type === "link" && linkname === ".") {
+        throw new TarballError(
+          `${subject} has a hard link ${JSON.stringify(header.name)} without a target`,
+          { code: "HOIST_TARBALL_INVALID_ARCHIVE", operation, input: header.name },
+        );
+      }
       const pax: Record<string, string> = {};
       for (const [key, value] of Object.entries((header.pax ?? {}) as Record<string, string>)) {
         if (key !== "path" && key !== "linkpath" && key !== "size") pax[key] = value;

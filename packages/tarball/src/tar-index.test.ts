@@ -121,7 +121,12 @@ describe("TarIndex", () => {
         { name: "hard", type: "link", content: new Uint8Array(), linkname: "dir/file.txt" },
         { name: "loop-a", type: "symlink", content: new Uint8Array(), linkname: "loop-b" },
         { name: "loop-b", type: "symlink", content: new Uint8Array(), linkname: "loop-a" },
-        { name: "escape", type: "symlink", content: new Uint8Array(), linkname: "../../etc/passwd" },
+        {
+          name: "escape",
+          type: "symlink",
+          content: new Uint8Array(),
+          linkname: "../../etc/passwd",
+        },
         { name: "absolute", type: "symlink", content: new Uint8Array(), linkname: "/etc/passwd" },
       ]),
     );
@@ -229,9 +234,9 @@ describe("TarIndex", () => {
     );
     const controller = new AbortController();
     controller.abort(new Error("stop"));
-    await expect(TarIndex.open(path, { operation: "t", signal: controller.signal })).rejects.toThrow(
-      "stop",
-    );
+    await expect(
+      TarIndex.open(path, { operation: "t", signal: controller.signal }),
+    ).rejects.toThrow("stop");
   });
 });
 
@@ -247,7 +252,12 @@ const entryName = fc
     { minLength: 1, maxLength: 5 },
   )
   .map((parts) => parts.join("/"))
-  .filter((name) => !name.includes("\0") && name.split("/").every((p) => p !== "." && p !== ".." && p !== "") && !name.includes("\n"));
+  .filter(
+    (name) =>
+      !name.includes("\0") &&
+      name.split("/").every((p) => p !== "." && p !== ".." && p !== "") &&
+      !name.includes("\n"),
+  );
 const entries = fc.uniqueArray(
   fc.record({
     name: entryName,

@@ -47,7 +47,8 @@ function truncated(path: string, operation: string, what: string): TarballError 
   );
 }
 
-async function readExactly(
+/** @internal Reads up to `length` bytes at `position`; fewer only at the end of the file. */
+export async function readExactly(
   handle: FileHandle,
   length: number,
   position: number,

@@ -120,6 +120,10 @@ export class TarballLayer implements Layer {
   }
 
   async size(options: ReadOptions = {}): Promise<number> {
+    // Only a blob gzipped here has a size that needs a pass to learn.
+    const { stored, uncompressedLayers, location } = this.#init;
+    if (this.#foreign) return this.#foreign.size;
+    if (stored !== "none" || uncompressedLayers === "keep") return location.size;
     return (await this.#blob.get(options.signal)).size;
   }
 

@@ -18,6 +18,7 @@ import { type ReferenceInput, repoTagOf } from "./repo-tags.js";
 import { Staging } from "./staging.js";
 import { paddedSize } from "./tar-header.js";
 import { TarWriter } from "./tar-writer.js";
+import { STORED_COMPRESSION } from "./tarball-image.js";
 
 /** An image to write and the references to record for it. */
 export interface TarballWriteEntry {
@@ -242,7 +243,7 @@ async function planImage(
   for (const layer of layers) {
     signal?.throwIfAborted();
     const blob =
-      form === "uncompressed"
+      form === "uncompressed" || (await onlyUncompressed(layer, signal))
         ? await stageUncompressed(layer, staging, signal)
         : await planCompressed(layer, staging, signal);
     files.push(blob.name);
@@ -268,6 +269,13 @@ async function planImage(
   const sources = await layerSources(image, layers, signal);
   if (sources) descriptor.LayerSources = sources;
   return { descriptor, layerDigests: digests, rawConfig };
+}
+
+// A foreign layer read from a tarball has only its tar there, not its blob: it is written as the
+// tar, with its descriptor in LayerSources, as docker save writes foreign layers.
+async function onlyUncompressed(layer: Layer, signal: AbortSignal | undefined): Promise<boolean> {
+  const stored = (layer as Partial<Record<typeof STORED_COMPRESSION, string>>)[STORED_COMPRESSION];
+  return stored === "none" && !isDistributable(await layer.mediaType({ signal }));
 }
 
 function bytesStream(bytes: Uint8Array): Readable {

@@ -1,11 +1,23 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
-import type { Image } from "@hoist/oci";
+import { promisify } from "node:util";
+import { findBinary } from "@hoist/harness";
+import { appendLayers, emptyImage, type Image, layerFromBytes, MediaType } from "@hoist/oci";
 import { pack } from "tar-stream";
 import { afterAll, beforeAll, expect } from "vitest";
 import { TarballError } from "../src/index.js";
+
+/** Runs a program; rejects when it exits non-zero. */
+export const run = promisify(execFile);
+
+/** GNU tar, the reference reader of every archive written here. */
+export const gnuTar = findBinary("tar", {
+  debianPackage: "tar",
+  candidates: ["/usr/bin/tar", "/bin/tar"],
+});
 
 /** A fresh temporary directory for the file's tests, removed afterwards. */
 export function useTempDirectory(prefix: string): () => string {
@@ -88,4 +100,18 @@ export async function layerTars(image: Image): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (const layer of await image.layers()) out.push(await buffer(await layer.uncompressed()));
   return out;
+}
+
+/** A Docker image of hand-made layers (gzipped), base first. */
+export async function imageOfLayers(...layers: RawEntry[][]): Promise<Image> {
+  const built = [];
+  for (const entries of layers) {
+    built.push(
+      layerFromBytes(await rawTar(entries), {
+        compression: "gzip",
+        mediaType: MediaType.DOCKER_LAYER,
+      }),
+    );
+  }
+  return appendLayers(emptyImage({ mediaType: MediaType.DOCKER_MANIFEST }), built);
 }

@@ -8,6 +8,7 @@ import {
   appendLayers,
   DigestMismatchError,
   emptyImage,
+  Hash,
   type Image,
   layerFromStream,
   MediaType,
@@ -23,7 +24,14 @@ import {
   type Progress,
   writeTarball,
 } from "../src/index.js";
-import { identity, layerTars, listTree, tarballFailure, useTempDirectory } from "./helpers.js";
+import {
+  identity,
+  layerTars,
+  listTree,
+  rawTar,
+  tarballFailure,
+  useTempDirectory,
+} from "./helpers.js";
 
 const directory = useTempDirectory("round-trip");
 let counter = 0;
@@ -65,7 +73,9 @@ describe("writing and reading back", () => {
       ] as const) {
         const back = await tarball.image({ tag });
         expect(await identity(back)).toEqual(await identity(image));
-        expect(Buffer.from(await back.rawManifest())).toEqual(Buffer.from(await image.rawManifest()));
+        expect(Buffer.from(await back.rawManifest())).toEqual(
+          Buffer.from(await image.rawManifest()),
+        );
         expect(Buffer.from(await back.rawConfigFile())).toEqual(
           Buffer.from(await image.rawConfigFile()),
         );
@@ -135,7 +145,11 @@ describe("writing and reading back", () => {
   it("writes uncompressed layers as docker save does and reads them in both presentations", async () => {
     const image = docker(7, 2);
     const path = file();
-    const descriptors = await writeTarball(path, { image, refs: ["plain:1"] }, { layers: "uncompressed" });
+    const descriptors = await writeTarball(
+      path,
+      { image, refs: ["plain:1"] },
+      { layers: "uncompressed" },
+    );
     const diffIDs = (await identity(image)).diffIDs;
     expect(descriptors[0]?.Layers).toEqual(diffIDs.map((diffID) => `${diffID.slice(7)}.tar`));
 
@@ -144,7 +158,9 @@ describe("writing and reading back", () => {
     const first = await identity(gzipped);
     expect(first.diffIDs).toEqual(diffIDs);
     expect(first.config).toBe((await identity(image)).config);
-    expect((await gzipped.manifest()).layers.every((l) => l.mediaType === MediaType.DOCKER_LAYER)).toBe(true);
+    expect(
+      (await gzipped.manifest()).layers.every((l) => l.mediaType === MediaType.DOCKER_LAYER),
+    ).toBe(true);
     // Same bytes as @hoist/oci gzips the same tar at the same level.
     const again = await imageFromTarball(path);
     expect((await identity(again)).digest).toBe(first.digest);
@@ -157,7 +173,11 @@ describe("writing and reading back", () => {
     const kept = await imageFromTarball(path, { uncompressedLayers: "keep" });
     const keptIdentity = await identity(kept);
     expect(keptIdentity.layers).toEqual(diffIDs);
-    expect((await kept.manifest()).layers.every((l) => l.mediaType === MediaType.DOCKER_LAYER_UNCOMPRESSED)).toBe(true);
+    expect(
+      (await kept.manifest()).layers.every(
+        (l) => l.mediaType === MediaType.DOCKER_LAYER_UNCOMPRESSED,
+      ),
+    ).toBe(true);
     expect(await layerTars(kept)).toEqual(await layerTars(image));
   });
 
@@ -166,7 +186,9 @@ describe("writing and reading back", () => {
     const path = file();
     await writeTarball(path, { image, refs: ["legacy/app:v1", "legacy/app:v2"] }, { legacy: true });
     const names = await entryNames(path);
-    const repositories = JSON.parse((await buffer(await readEntry(path, "repositories"))).toString());
+    const repositories = JSON.parse(
+      (await buffer(await readEntry(path, "repositories"))).toString(),
+    );
     const top = repositories["legacy/app"].v1;
     expect(repositories["legacy/app"].v2).toBe(top);
     expect(names).toContain(`${top}/json`);
@@ -175,7 +197,9 @@ describe("writing and reading back", () => {
     const v1 = JSON.parse((await buffer(await readEntry(path, `${top}/json`))).toString());
     expect(v1.id).toBe(top);
     expect(typeof v1.parent).toBe("string");
-    expect((await identity(await imageFromTarball(path))).digest).toBe(String(await image.digest()));
+    expect((await identity(await imageFromTarball(path))).digest).toBe(
+      String(await image.digest()),
+    );
   });
 
   it("reads a tarball from a stream by spooling it, and removes the spool on close", async () => {
@@ -230,23 +254,145 @@ describe("writing and reading back", () => {
       },
     });
     const updates: Progress[] = [];
-    await writeTarball(sink, { image, refs: ["progress:1"] }, { onProgress: (p) => updates.push(p) });
+    await writeTarball(
+      sink,
+      { image, refs: ["progress:1"] },
+      { onProgress: (p) => updates.push(p) },
+    );
     const written = Buffer.concat(chunks);
     expect(sink.writableEnded).toBe(true);
     const last = updates.at(-1);
     expect(last).toEqual({ complete: written.length, total: written.length });
     for (let index = 1; index < updates.length; index++) {
-      expect((updates[index] as Progress).complete).toBeGreaterThan((updates[index - 1] as Progress).complete);
+      expect((updates[index] as Progress).complete).toBeGreaterThan(
+        (updates[index - 1] as Progress).complete,
+      );
     }
     const path = file();
     await writeFile(path, written);
-    expect(String(await (await imageFromTarball(path)).digest())).toBe(String(await image.digest()));
+    expect(String(await (await imageFromTarball(path)).digest())).toBe(
+      String(await image.digest()),
+    );
 
     // end: false leaves the stream open for more.
     const open = new PassThrough();
     open.resume();
     await writeTarball(open, image, { end: false });
     expect(open.writableEnded).toBe(false);
+  });
+});
+
+describe("other writers' layouts", () => {
+  it("reads Docker 25's save format: an OCI layout plus manifest.json with LayerSources", async () => {
+    const layer = await createLayerTar({
+      "etc/": { type: "directory" },
+      "etc/hostname": "docker25",
+    });
+    const diffID = Hash.compute(layer);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        rootfs: { type: "layers", diff_ids: [String(diffID)] },
+      }),
+    );
+    const configDigest = Hash.compute(config);
+    const path = file("docker25");
+    await writeFile(
+      path,
+      await rawTar([
+        { name: "blobs/", type: "directory" },
+        { name: "blobs/sha256/", type: "directory" },
+        { name: `blobs/sha256/${diffID.hex}`, content: layer },
+        { name: `blobs/sha256/${configDigest.hex}`, content: config },
+        { name: "oci-layout", content: '{"imageLayoutVersion":"1.0.0"}' },
+        { name: "index.json", content: '{"schemaVersion":2,"manifests":[]}' },
+        {
+          name: "manifest.json",
+          content: JSON.stringify([
+            {
+              Config: `blobs/sha256/${configDigest.hex}`,
+              RepoTags: ["docker25:latest"],
+              Layers: [`blobs/sha256/${diffID.hex}`],
+              LayerSources: {
+                [String(diffID)]: {
+                  mediaType: MediaType.OCI_LAYER,
+                  size: layer.length,
+                  digest: String(diffID),
+                },
+              },
+            },
+          ]),
+        },
+      ]),
+    );
+    // As go-containerregistry: the uncompressed LayerSources entries describe the stored tar, so
+    // the layer is presented gzipped like any uncompressed layer...
+    const image = await imageFromTarball(path, { tag: "docker25" });
+    expect(String(await image.configName())).toBe(String(configDigest));
+    expect((await image.manifest()).layers[0]?.mediaType).toBe(MediaType.DOCKER_LAYER);
+    expect(await layerTars(image)).toEqual([Buffer.from(layer)]);
+    // ...or kept as it is stored.
+    const kept = await imageFromTarball(path, { uncompressedLayers: "keep" });
+    expect(String((await kept.manifest()).layers[0]?.digest)).toBe(String(diffID));
+  });
+
+  it("keeps a foreign layer's descriptor, reads its tar, and writes it back as docker save does", async () => {
+    const base = await createLayerTar({
+      "Files/": { type: "directory" },
+      "Files/base.dll": "windows",
+    });
+    const diffID = Hash.compute(base);
+    const foreign = {
+      mediaType: MediaType.DOCKER_FOREIGN_LAYER,
+      size: 12345,
+      digest: `sha256:${"f".repeat(64)}`,
+      urls: ["https://mcr.example/blob"],
+    };
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "windows",
+        rootfs: { type: "layers", diff_ids: [String(diffID)] },
+      }),
+    );
+    const path = file("foreign");
+    await writeFile(
+      path,
+      await rawTar([
+        { name: "base.tar", content: base },
+        { name: "config.json", content: config },
+        {
+          name: "manifest.json",
+          content: JSON.stringify([
+            {
+              Config: "config.json",
+              RepoTags: ["win:1"],
+              Layers: ["base.tar"],
+              LayerSources: { [String(diffID)]: foreign },
+            },
+          ]),
+        },
+      ]),
+    );
+    const image = await imageFromTarball(path);
+    const [layer] = await image.layers();
+    const descriptor = (await image.manifest()).layers[0];
+    expect(descriptor).toEqual({ ...foreign, digest: Hash.parse(foreign.digest) });
+    expect(await buffer(await (layer as NonNullable<typeof layer>).uncompressed())).toEqual(
+      Buffer.from(base),
+    );
+    const error = await tarballFailure((layer as NonNullable<typeof layer>).compressed());
+    expect(error.code).toBe("HOIST_TARBALL_FOREIGN_LAYER");
+    expect(error.message).toContain("urls");
+
+    const again = file("foreign-again");
+    const [written] = await writeTarball(again, { image, refs: ["win:1"] });
+    expect(written?.Layers).toEqual([`${diffID.hex}.tar`]);
+    expect(Object.keys(written?.LayerSources ?? {})).toEqual([String(diffID)]);
+    const reread = await imageFromTarball(again);
+    expect((await reread.manifest()).layers[0]?.urls).toEqual(foreign.urls);
+    expect(String(await reread.digest())).toBe(String(await image.digest()));
   });
 });
 
@@ -299,19 +445,28 @@ describe("failures leave nothing behind", () => {
     for (const [images, options, message] of [
       [[], {}, "no images"],
       [[{ image, refs: ["Bad Tag"] }], {}, '"Bad Tag"'],
-      [[{ image, refs: ["a:1"] }, { image: docker(14), refs: ["a:1"] }], {}, "two different images"],
+      [
+        [
+          { image, refs: ["a:1"] },
+          { image: docker(14), refs: ["a:1"] },
+        ],
+        {},
+        "two different images",
+      ],
       [image, { layers: "zip" }, "layers must be"],
       [[{ nope: 1 }], {}, "images[0]"],
     ] as const) {
-      const error = await tarballFailure(
-        writeTarball(file(), images as never, options as never),
-      );
+      const error = await tarballFailure(writeTarball(file(), images as never, options as never));
       expect(error.code).toBe("HOIST_TARBALL_INVALID_ARGUMENT");
       expect(error.message).toContain(message);
     }
-    const badPath = await tarballFailure(writeTarball(join(directory(), "no/such/dir/x.tar"), image));
+    const badPath = await tarballFailure(
+      writeTarball(join(directory(), "no/such/dir/x.tar"), image),
+    );
     expect(badPath.code).toBe("HOIST_TARBALL_WRITE_FAILED");
-    const badOption = await tarballFailure(openTarball(file(), { uncompressedLayers: "zip" as never }));
+    const badOption = await tarballFailure(
+      openTarball(file(), { uncompressedLayers: "zip" as never }),
+    );
     expect(badOption.code).toBe("HOIST_TARBALL_INVALID_ARGUMENT");
   });
 
@@ -351,5 +506,8 @@ async function readEntry(path: string, name: string): Promise<Readable> {
   const location = index.locate(name, "test");
   if (location.size === 0) return Readable.from([]);
   void stat;
-  return createReadStream(path, { start: location.offset, end: location.offset + location.size - 1 });
+  return createReadStream(path, {
+    start: location.offset,
+    end: location.offset + location.size - 1,
+  });
 }
