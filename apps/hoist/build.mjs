@@ -25,6 +25,8 @@ const common = {
     js: 'import { createRequire as __hoistCreateRequire } from "node:module"; const require = __hoistCreateRequire(import.meta.url);',
   },
   legalComments: "none",
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: "warning",
 };
 

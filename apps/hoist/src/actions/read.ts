@@ -2,7 +2,6 @@ import { posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Registry } from "@hoist/name";
 import { isIndex } from "@hoist/oci";
-import { imageFromTarball } from "@hoist/tarball";
 import { usageError, context as wrap } from "../errors.js";
 import type { Action } from "../program.js";
 import { digestReference, puller, reference, repository } from "../remote-support.js";
@@ -18,6 +17,8 @@ export const digest: Action = async (context, args, options) => {
   }
   let value: string;
   if (tarball) {
+    // Loaded only here: the tar code is not needed to ask a registry for a digest.
+    const { imageFromTarball } = await import("@hoist/tarball");
     let image: Awaited<ReturnType<typeof imageFromTarball>>;
     try {
       image = await imageFromTarball(tarball, {
