@@ -3,7 +3,8 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type Hash, type Image, type Layer, type ReadOptions, VerifyingStream } from "@hoist/oci";
+import { type Image, type Layer, type ReadOptions, VerifyingStream } from "@hoist/oci";
+import { delegateLayer, mapLayers } from "./image-wrappers.js";
 
 // `hoist pull --cache_path DIR`: layers are kept in DIR by digest (as go-containerregistry's
 // filesystem cache names them, `sha256:<hex>`), so pulling the same layers again reads them
@@ -63,11 +64,7 @@ function cachedLayer(layer: Layer, directory: string): Layer {
     });
     return tee;
   };
-  return {
-    digest: (o) => layer.digest(o),
-    diffID: (o) => layer.diffID(o),
-    size: (o) => layer.size(o),
-    mediaType: (o) => layer.mediaType(o),
+  return delegateLayer(layer, {
     compressed,
     uncompressed: async (options) => {
       const { createGunzip } = await import("node:zlib");
@@ -78,28 +75,10 @@ function cachedLayer(layer: Layer, directory: string): Layer {
       body.on("error", (error) => gunzip.destroy(error));
       return body.pipe(gunzip);
     },
-    ...(layer.descriptor
-      ? { descriptor: (o?: ReadOptions) => layer.descriptor?.(o) as never }
-      : {}),
-  };
+  });
 }
 
 /** The image with its layers read through a cache directory. */
 export function cachedImage(image: Image, directory: string): Image {
-  const wrap = (layer: Layer) => cachedLayer(layer, directory);
-  return {
-    mediaType: (o) => image.mediaType(o),
-    size: (o) => image.size(o),
-    digest: (o) => image.digest(o),
-    rawManifest: (o) => image.rawManifest(o),
-    manifest: (o) => image.manifest(o),
-    rawConfigFile: (o) => image.rawConfigFile(o),
-    configFile: (o) => image.configFile(o),
-    configName: (o) => image.configName(o),
-    layers: async (o) => (await image.layers(o)).map(wrap),
-    layerByDigest: async (digest: Hash | string, o?: ReadOptions) =>
-      wrap(await image.layerByDigest(digest, o)),
-    layerByDiffID: async (diffID: Hash | string, o?: ReadOptions) =>
-      wrap(await image.layerByDiffID(diffID, o)),
-  };
+  return mapLayers(image, (layer) => cachedLayer(layer, directory));
 }

@@ -1,5 +1,6 @@
 import { type Readable, Transform } from "node:stream";
-import type { Hash, Image, ImageIndex, Layer, ReadOptions } from "@hoist/oci";
+import type { Image, ImageIndex, Layer, ReadOptions } from "@hoist/oci";
+import { delegateLayer, mapLayers } from "./image-wrappers.js";
 import type { ItemState, ProgressView } from "./progress.js";
 import { shortDigest } from "./progress.js";
 
@@ -45,7 +46,7 @@ function trackLayer(layer: Layer, tracker: Tracker, label: string): Layer {
   const read = async (options?: ReadOptions): Promise<Readable> => {
     const stream = await layer.compressed(options);
     const id = (await idOf(layer)) ?? label;
-    const size = tracker.known.get(id)?.size;
+    const size = tracker.known.get(id)?.size ?? (await layer.size(options).catch(() => undefined));
     tracker.known.set(id, { size, state: tracker.moving });
     return counting(
       stream,
@@ -56,62 +57,22 @@ function trackLayer(layer: Layer, tracker: Tracker, label: string): Layer {
       },
     );
   };
-  return {
-    digest: (o) => layer.digest(o),
-    diffID: (o) => layer.diffID(o),
-    size: (o) => layer.size(o),
-    mediaType: (o) => layer.mediaType(o),
-    compressed: read,
-    uncompressed: (o) => layer.uncompressed(o),
-    ...(layer.descriptor
-      ? {
-          descriptor: (o?: ReadOptions) =>
-            (layer.descriptor as NonNullable<Layer["descriptor"]>)(o),
-        }
-      : {}),
-  };
+  return delegateLayer(layer, { compressed: read });
 }
 
 function trackImage(image: Image, tracker: Tracker): Image {
-  let listed: Promise<Layer[]> | undefined;
-  const layers = (o?: ReadOptions) => {
-    listed ??= image.layers(o).then(async (found) =>
-      Promise.all(
-        found.map(async (layer, position) => {
-          const id = await idOf(layer);
-          let size: number | undefined;
-          if (id) {
-            size = await layer.size(o).catch(() => undefined);
-            if (!tracker.known.has(id)) {
-              tracker.known.set(id, { size, state: "waiting" });
-              tracker.view.item(id, "waiting", undefined, size);
-            }
-          }
-          return trackLayer(layer, tracker, id ?? `layer ${position + 1}`);
-        }),
-      ),
-    );
-    return listed;
-  };
-  return {
-    mediaType: (o) => image.mediaType(o),
-    size: (o) => image.size(o),
-    digest: (o) => image.digest(o),
-    rawManifest: (o) => image.rawManifest(o),
-    manifest: (o) => image.manifest(o),
-    rawConfigFile: (o) => image.rawConfigFile(o),
-    configFile: (o) => image.configFile(o),
-    configName: (o) => image.configName(o),
-    layers,
-    layerByDigest: async (digest: Hash | string, o?: ReadOptions) => {
-      const wanted = String(digest);
-      for (const layer of await layers(o))
-        if (String(await layer.digest(o)) === wanted) return layer;
-      return image.layerByDigest(digest, o);
-    },
-    layerByDiffID: async (diffID: Hash | string, o?: ReadOptions) =>
-      trackLayer(await image.layerByDiffID(diffID, o), tracker, shortDigest(String(diffID))),
-  };
+  let position = 0;
+  return mapLayers(image, (layer) => {
+    const label = `layer ${++position}`;
+    // Announce each layer as waiting once its digest and size are known.
+    void idOf(layer).then(async (id) => {
+      if (!id || tracker.known.has(id)) return;
+      const size = await layer.size().catch(() => undefined);
+      tracker.known.set(id, { size, state: "waiting" });
+      tracker.view.item(id, "waiting", undefined, size);
+    });
+    return trackLayer(layer, tracker, label);
+  });
 }
 
 function trackIndex(index: ImageIndex, tracker: Tracker): ImageIndex {
