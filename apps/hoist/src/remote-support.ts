@@ -14,6 +14,10 @@ import { createProgress, type ProgressView } from "./progress.js";
 // The global flags as @hoist/remote options, and one Puller and Pusher per command sharing the
 // command's transport and keychain (one handshake per registry and scope for the whole run).
 
+/** The OCI annotations that name an image's base (append sets them, rebase reads them). */
+export const BASE_DIGEST = "org.opencontainers.image.base.digest";
+export const BASE_NAME = "org.opencontainers.image.base.name";
+
 export async function remoteOptions(context: Context): Promise<RemoteOptions> {
   const platform = await context.platform();
   return {

@@ -4,6 +4,8 @@ import { appendFiles } from "../append-files.js";
 import { context as wrap } from "../errors.js";
 import type { Action } from "../program.js";
 import {
+  BASE_DIGEST,
+  BASE_NAME,
   digestReference,
   isTag,
   puller,
@@ -11,9 +13,6 @@ import {
   reference,
   remoteProgress,
 } from "../remote-support.js";
-
-const BASE_DIGEST = "org.opencontainers.image.base.digest";
-const BASE_NAME = "org.opencontainers.image.base.name";
 
 /** `hoist append -f LAYER.tar... -t TAG [-b BASE]`: pushes BASE plus one layer per tarball. */
 export const append: Action = async (context, _args, options) => {

@@ -25,7 +25,7 @@ interface Pulled {
  */
 export const pull: Action = async (context, args, options) => {
   if (args.length < 2) {
-    throw usageError("requires at least 2 arg(s), only received " + args.length, "pull");
+    throw usageError(`requires at least 2 arg(s), only received ${args.length}`, "pull");
   }
   const format = String(options.format ?? "tarball");
   if (!FORMATS.includes(format as (typeof FORMATS)[number])) {

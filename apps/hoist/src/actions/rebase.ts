@@ -2,6 +2,8 @@ import { isIndex, rebase as rebaseImage, setAnnotations } from "@hoist/oci";
 import { CliError, usageError, context as wrap } from "../errors.js";
 import type { Action } from "../program.js";
 import {
+  BASE_DIGEST,
+  BASE_NAME,
   digestReference,
   isDigest,
   puller,
@@ -9,9 +11,6 @@ import {
   reference,
   remoteProgress,
 } from "../remote-support.js";
-
-const BASE_DIGEST = "org.opencontainers.image.base.digest";
-const BASE_NAME = "org.opencontainers.image.base.name";
 
 /**
  * `hoist rebase IMAGE --old_base OLD --new_base NEW [-t TAG]`: the image's own layers moved from
