@@ -84,19 +84,24 @@ function isAborted(error: unknown, signal: AbortSignal | undefined): boolean {
   return RemoteError.is(translated) && translated.code === "HOIST_REMOTE_ABORTED";
 }
 
-/** Asks the registry how much of the upload it holds (`GET <upload URL>`, spec 1.1). */
+/**
+ * Asks the registry how much of the upload it holds (`GET <upload URL>`, spec 1.1). "gone"
+ * when it no longer knows the session: distribution signs the offset into the URL's `_state`,
+ * so once a chunk it stored lost its answer, the old URL is dead and only starting over helps.
+ */
 async function uploadStatus(
   sender: ChunkSender,
   url: URL,
-): Promise<{ received: number; location: URL } | undefined> {
+): Promise<{ received: number; location: URL } | "gone" | undefined> {
   try {
     const response = await sender.session.request({
       method: "GET",
       url,
-      expectStatus: [200, 204],
+      expectStatus: [200, 204, 404],
       ...(sender.signal ? { signal: sender.signal } : {}),
     });
     await response.discard();
+    if (response.status === 404) return "gone";
     const received = receivedBytes(response);
     if (received === undefined) return undefined;
     return { received, location: uploadLocation(response, "upload status") ?? url };
@@ -145,6 +150,7 @@ export async function sendChunk(
       lastError = error;
     }
     const status = await uploadStatus(sender, url);
+    if (status === "gone") break;
     if (!status) continue;
     url = status.location;
     if (status.received >= end) return url;
@@ -158,7 +164,7 @@ export async function sendChunk(
     reference: sender.reference,
   });
   throw new RemoteError(
-    `upload blob ${sender.reference}: bytes ${start}-${end - 1} could not be sent after ${sender.maxAttempts} attempts: ${cause instanceof Error ? cause.message : String(cause)}`,
+    `upload blob ${sender.reference}: bytes ${start}-${end - 1} could not be sent (the upload session was lost, or ${sender.maxAttempts} attempts failed): ${cause instanceof Error ? cause.message : String(cause)}`,
     {
       code: "HOIST_REMOTE_UPLOAD_FAILED",
       operation: "upload blob",

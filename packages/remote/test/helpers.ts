@@ -71,3 +71,11 @@ export function uniqueRepo(prefix: string): string {
   counter++;
   return `${prefix}-${process.pid}-${counter}`;
 }
+
+/**
+ * Asserts two byte strings are equal by length and sha256 (vitest's deep equality walks
+ * buffers byte by byte, which takes seconds for a few hundred KiB).
+ */
+export function fingerprint(bytes: Uint8Array): string {
+  return `${bytes.byteLength} bytes, ${Hash.compute(bytes)}`;
+}

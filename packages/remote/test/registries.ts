@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { findBinary, type RunningDockerRegistry, startDockerRegistry } from "@hoist/harness";
+import { startRegistry } from "@hoist/registry";
+import { signedSchema1 } from "./schema1-signer.js";
 
 const run = promisify(execFile);
 
@@ -21,6 +23,8 @@ export interface RegistryUnderTest {
   readonly referrersApi: boolean;
   /** Tag lists honour `n` and send `Link` headers. */
   readonly paginatesTags: boolean;
+  /** It stores schema 1 manifests pushed to it. */
+  readonly acceptsSchema1: boolean;
   /** Requests so far, once `until` (if given) has been seen: the access log is written late. */
   requests(until?: (request: SeenRequest) => boolean): Promise<SeenRequest[]>;
   /**
@@ -64,6 +68,7 @@ export const dockerRegistry: RegistryFactory = async () => {
     host: registry.host,
     referrersApi: false,
     paginatesTags: false,
+    acceptsSchema1: true,
     async requests(until) {
       const deadline = Date.now() + 5000;
       for (;;) {
@@ -97,5 +102,73 @@ export const dockerRegistry: RegistryFactory = async () => {
       return raw.trim();
     },
     stop: () => registry.stop(),
+  };
+};
+
+/**
+ * @hoist/registry in memory. It refuses schema 1 pushes by design, so a schema 1 manifest is
+ * served through its fault hook (signed here, with the blobs it names mounted into place).
+ */
+export const hoistRegistry: RegistryFactory = async () => {
+  const schema1 = new Map<string, { bytes: Buffer; digest: string }>();
+  const running = await startRegistry({
+    faults: {
+      rules: [
+        {
+          name: "schema1",
+          route: "manifest",
+          method: ["GET", "HEAD"],
+          respond: ({ url, request }) => {
+            const served = schema1.get(url.pathname);
+            if (!served) return undefined;
+            return {
+              status: 200,
+              headers: {
+                "Content-Type": "application/vnd.docker.distribution.manifest.v1+prettyjws",
+                "Content-Length": served.bytes.length,
+                "Docker-Content-Digest": served.digest,
+              },
+              ...(request.method === "HEAD" ? {} : { body: served.bytes }),
+            };
+          },
+        },
+      ],
+    },
+  });
+  const base = running.url;
+  return {
+    name: "@hoist/registry",
+    host: running.host,
+    referrersApi: true,
+    paginatesTags: true,
+    acceptsSchema1: false,
+    async requests(until) {
+      const seen = running
+        .requests()
+        .map((r) => ({ method: r.method, path: r.url, status: r.status }));
+      if (until && !seen.some(until))
+        throw new Error("@hoist/registry never saw the request waited for");
+      return seen;
+    },
+    async schema1(source, repository, tag) {
+      const [sourceRepo, sourceTag] = source.split(":") as [string, string];
+      const response = await fetch(`${base}/v2/${sourceRepo}/manifests/${sourceTag}`, {
+        headers: { accept: "application/vnd.oci.image.manifest.v1+json" },
+      });
+      const manifest = (await response.json()) as { layers: Array<{ digest: string }> };
+      const layers = manifest.layers.map((layer) => layer.digest);
+      for (const digest of new Set(layers)) {
+        const mounted = await fetch(
+          `${base}/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(sourceRepo)}`,
+          { method: "POST" },
+        );
+        if (mounted.status !== 201) throw new Error(`could not mount ${digest}: ${mounted.status}`);
+      }
+      const signed = signedSchema1({ name: repository, tag, layers });
+      schema1.set(`/v2/${repository}/manifests/${tag}`, signed);
+      schema1.set(`/v2/${repository}/manifests/${signed.digest}`, signed);
+      return signed.digest;
+    },
+    stop: () => running.close(),
   };
 };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { startDockerRegistry, useDockerRegistry } from "./docker-registry.js";
+import { startDockerRegistry } from "./docker-registry.js";
 import { plainGet } from "./http-get.js";
 import { findBinary, MissingBinaryError } from "./system-binary.js";
+import { useDockerRegistry } from "./use-docker-registry.js";
 
 describe("docker-registry harness", () => {
   const registry = useDockerRegistry();

@@ -17,6 +17,8 @@ export type Fault =
   | { kind: "reset-body"; afterBytes: number }
   /** Forward, send the headers (with the full Content-Length) and `afterBytes` bytes, then close cleanly. */
   | { kind: "truncate"; afterBytes: number }
+  /** Forward, let the origin answer, then reset the connection before any of the answer is sent. */
+  | { kind: "lose-response" }
   /** Wait `ms`, then forward normally. */
   | { kind: "delay"; ms: number }
   /** Never answer (until the client gives up or the proxy stops). */
@@ -172,7 +174,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     req: IncomingMessage,
     res: ServerResponse,
     record: ProxyRecord,
-    bodyFault?: { kind: "reset-body" | "truncate" | "stall-body"; afterBytes: number },
+    bodyFault?:
+      | { kind: "reset-body" | "truncate" | "stall-body"; afterBytes: number }
+      | { kind: "lose-response" },
     rewrite?: Extract<Fault, { kind: "rewrite" }>,
   ) => {
     const request: FaultRequest = {
@@ -199,6 +203,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
           record.status = changed.status;
           res.writeHead(changed.status, definedHeaders(changed.headers));
           answer.pipe(res);
+          return;
+        }
+        if (bodyFault?.kind === "lose-response") {
+          answer.resume();
+          answer.on("end", () => res.socket?.resetAndDestroy());
           return;
         }
         record.status = answer.statusCode;

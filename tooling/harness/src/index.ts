@@ -17,7 +17,6 @@ export {
   type DockerRegistryOptions,
   type RunningDockerRegistry,
   startDockerRegistry,
-  useDockerRegistry,
 } from "./docker-registry.js";
 export {
   type Fault,
@@ -54,4 +53,5 @@ export {
   type TokenServerOptions,
   type TokenServerUser,
 } from "./token-server.js";
+export { useDockerRegistry } from "./use-docker-registry.js";
 export { type WaitForHttpOptions, waitForHttp } from "./wait-for-http.js";

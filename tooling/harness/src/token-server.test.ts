@@ -60,6 +60,20 @@ describe("token server and registry", () => {
     }
   });
 
+  it("loses an answer after the origin has acted on the request", async () => {
+    const proxy = await startFaultProxy({
+      target: env().registry.url,
+      rules: [{ path: "/v2/", times: 1, fault: { kind: "lose-response" } }],
+    });
+    try {
+      await expect(plainGet(`${proxy.url}/v2/`)).rejects.toThrow(/ECONNRESET|socket hang up/);
+      expect(await env().registry.waitForLog('"GET /v2/ HTTP/1.1" 401')).toBeTruthy();
+      expect((await plainGet(`${proxy.url}/v2/`)).status).toBe(401);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it("rewrites request and response headers on the way through", async () => {
     const proxy = await startFaultProxy({
       target: env().registry.url,
