@@ -52,9 +52,22 @@ function loginHint(host: string | undefined): string {
   return `log in with "hoist auth login ${target} -u USER -p PASSWORD", or put credentials for ${target} in $DOCKER_CONFIG/config.json`;
 }
 
+const TLS_HINT = "if the registry serves plain http or an untrusted certificate, pass --insecure";
+
 /** What to do next, from the first typed error in the cause chain that has a useful answer. */
 export function hintFor(error: unknown): string | undefined {
-  for (const entry of chain(error)) {
+  const entries = chain(error);
+  // A TLS failure anywhere explains the rest (the plain-http fallback that followed it, say);
+  // so does Go's answer to plain http on a TLS port.
+  if (entries.some((entry) => entry.code === "HOIST_TRANSPORT_TLS")) return TLS_HINT;
+  if (
+    entries.some((entry) =>
+      /HTTP request to an HTTPS server/.test(String((entry as Error).message)),
+    )
+  ) {
+    return "the registry speaks https with a certificate that is not trusted here: pass --insecure";
+  }
+  for (const entry of entries) {
     const code = typeof entry.code === "string" ? entry.code : undefined;
     if (!code) continue;
     const status = typeof entry.status === "number" ? entry.status : undefined;
@@ -84,8 +97,6 @@ export function hintFor(error: unknown): string | undefined {
       case "HOIST_TRANSPORT_TOKEN_EXCHANGE":
         if (status === 401) return loginHint(hostOf(entry.realm));
         return undefined;
-      case "HOIST_TRANSPORT_TLS":
-        return "if the registry serves plain http or an untrusted certificate, pass --insecure";
       case "HOIST_TRANSPORT_NETWORK":
       case "HOIST_TRANSPORT_PING_FAILED":
         return "is the registry running and reachable from here?";
