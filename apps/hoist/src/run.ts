@@ -54,6 +54,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     verbose = flags.verbose;
     const context = new Context(io, flags, signal);
     try {
+      // A bad --platform is a usage error whatever the command, as with crane's flag parsing.
+      if (flags.platform !== undefined) await context.platform();
       await work(context);
     } catch (error) {
       status = errorLine(io, error, flags.verbose);
