@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { run } from "./run.js";
 
 /**
@@ -20,10 +21,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw error;
   });
+  let status: number;
   try {
-    process.exitCode = await run(argv, { signal: controller.signal });
+    status = await run(argv, { signal: controller.signal });
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
   }
+  // Exit as soon as the output is out. Left to itself, Node lingers for 100-300 ms after the
+  // last connection closed (undici's background work), which is most of a `hoist digest`.
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.writableNeedDrain) await once(stream, "drain");
+  }
+  process.exit(status);
 }
