@@ -153,3 +153,49 @@ describe("append onto a Windows base", () => {
     }
   });
 });
+
+describe("Ctrl-C", () => {
+  it("stops a push at once: one line on stderr, status 1, nothing on stdout", async () => {
+    const { spawn } = await import("node:child_process");
+    const { startRegistry } = await import("@hoist/registry");
+    const { HOIST_BIN } = await import("./helpers.js");
+    // Every upload stalls for a minute, so the push is surely in flight when Ctrl-C comes.
+    const registry = await startRegistry({
+      faults: { rules: [{ route: "upload", latencyMs: 60_000 }] },
+    });
+    try {
+      const layout = await layoutWith(temp(), "interrupted", [testImage("interrupted")]);
+      const child = spawn(
+        process.execPath,
+        [HOIST_BIN, "push", layout, `${registry.host}/slow/app:v1`],
+        {
+          env: isolatedEnv(join(temp(), "interrupt")) as NodeJS.ProcessEnv,
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk;
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      const started = Date.now();
+      while (!registry.requests().some((r) => r.route === "upload-start" || r.route === "upload")) {
+        if (Date.now() - started > 15_000) throw new Error(`the push never started: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const interrupted = Date.now();
+      child.kill("SIGINT");
+      expect(await exited).toBe(1);
+      expect(Date.now() - interrupted).toBeLessThan(5_000);
+      expect(stdout).toBe("");
+      expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(stderr).toMatch(/^Error: .*(interrupted|abort)/i);
+    } finally {
+      await registry.close();
+    }
+  });
+});
