@@ -2,7 +2,7 @@ import type { Repository } from "@hoist/name";
 import type { Hash } from "@hoist/oci";
 
 /**
- * @internal What a Pusher has learned about where blobs live: uploaded, found by HEAD or
+ * What a Pusher has learned about where blobs live: uploaded, found by HEAD or
  * mounted. Blobs known in the destination are not checked again; blobs known in another
  * repository of the same registry are mounted from there instead of uploaded.
  */

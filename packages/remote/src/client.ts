@@ -23,7 +23,7 @@ function scopesFor(target: Repository | Registry, access: Access): string[] {
 }
 
 /**
- * @internal The shared core of Pullers and Pushers: one transport (so one connection pool,
+ * The shared core of Pullers and Pushers: one transport (so one connection pool,
  * one ping per registry and one token cache) and one authenticated session per repository and
  * access, created once and reused by every call.
  */

@@ -1,24 +1,18 @@
 import type { Reference } from "@hoist/name";
 import {
-  type BlobSource,
-  createImage,
-  createImageIndex,
   type Descriptor,
   type Hash,
   type Image,
   type ImageIndex,
   isConfig,
-  isIndex,
   isSchema1,
   MediaType,
   type Platform,
-  parseIndexManifest,
   type ReadOptions,
-  selectIndexChild,
 } from "@hoist/oci";
-import { RemoteError } from "./errors.js";
 import type { FetchedManifest, Fetcher } from "./fetcher.js";
-import { trackImage, trackIndex } from "./mount.js";
+import { resolveImage, unexpectedMediaType } from "./image.js";
+import { resolveIndex } from "./image-index.js";
 import { parseSchema1, type Schema1Manifest } from "./schema1.js";
 
 /** Anything whose manifest can be PUT as it is (go-containerregistry's Taggable). */
@@ -52,24 +46,6 @@ export interface RemoteDescriptor extends Taggable {
   imageIndex(): Promise<ImageIndex>;
   /** The schema 1 manifest's blobs; `HOIST_REMOTE_UNEXPECTED_MEDIA_TYPE` for other types. */
   schema1(): Schema1Manifest;
-}
-
-/** Deepest index nesting an image() follows before assuming something is wrong. */
-const MAX_INDEX_DEPTH = 16;
-
-/** @internal Reads images' and indexes' blobs and child manifests from a repository. */
-export function blobSourceFor(fetcher: Fetcher): BlobSource {
-  return {
-    blob: (descriptor, options) =>
-      fetcher.blob(descriptor, options?.signal ? { signal: options.signal } : {}),
-    manifest: async (descriptor, options) =>
-      (
-        await fetcher.manifest(descriptor.digest.toString(), {
-          expected: descriptor,
-          ...(options?.signal ? { signal: options.signal } : {}),
-        })
-      ).bytes,
-  };
 }
 
 /** The descriptor fields a manifest's own JSON contributes: artifactType and annotations. */
@@ -106,69 +82,6 @@ function manifestFields(bytes: Uint8Array): Pick<Descriptor, "artifactType" | "a
   }
 }
 
-function unexpected(reference: string, mediaType: string, wanted: string, hint: string) {
-  return new RemoteError(`${reference} is a ${mediaType}, not ${wanted}; ${hint}`, {
-    code: "HOIST_REMOTE_UNEXPECTED_MEDIA_TYPE",
-    operation: "read manifest",
-    reference,
-  });
-}
-
-/** @internal What image() resolves to, shared by Puller.image and RemoteDescriptor.image. */
-export async function resolveImage(
-  fetcher: Fetcher,
-  fetched: FetchedManifest,
-  reference: string,
-  platform: Platform,
-  options: { maxManifestBytes: number; signal: AbortSignal | undefined },
-): Promise<Image> {
-  let current = fetched;
-  let name = reference;
-  for (let depth = 0; isIndex(current.mediaType); depth++) {
-    if (depth >= MAX_INDEX_DEPTH) {
-      throw new RemoteError(`${reference}: indexes nested more than ${MAX_INDEX_DEPTH} deep`, {
-        code: "HOIST_REMOTE_BAD_RESPONSE",
-        operation: "read index",
-        reference,
-      });
-    }
-    const index = parseIndexManifest(current.bytes, { maxBytes: options.maxManifestBytes });
-    const child = selectIndexChild(index.manifests, platform);
-    if (!child) {
-      const offered = index.manifests
-        .map((entry) =>
-          entry.platform ? `${entry.platform.os}/${entry.platform.architecture}` : "(none)",
-        )
-        .join(", ");
-      throw new RemoteError(
-        `${name} has no image for platform ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}; it offers ${offered || "nothing"}. Pass another platform, or read it with index()`,
-        { code: "HOIST_REMOTE_NO_MATCHING_PLATFORM", operation: "read image", reference: name },
-      );
-    }
-    name = `${fetcher.repository.name}@${child.digest}`;
-    current = await fetcher.manifest(child.digest.toString(), {
-      expected: child,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-  }
-  if (isSchema1(current.mediaType)) {
-    throw unexpected(
-      name,
-      current.mediaType,
-      "an image hoist can read",
-      "Docker schema 1 is not supported; get() returns its raw manifest and schema1() its blobs",
-    );
-  }
-  const image = createImage({
-    rawManifest: current.bytes,
-    mediaType: current.mediaType,
-    source: blobSourceFor(fetcher),
-    maxManifestBytes: options.maxManifestBytes,
-  });
-  return trackImage(image, fetcher.repository);
-}
-
-/** @internal */
 export function createRemoteDescriptor(options: {
   fetcher: Fetcher;
   reference: Reference;
@@ -206,21 +119,15 @@ export function createRemoteDescriptor(options: {
         maxManifestBytes: options.maxManifestBytes,
         signal: imageOptions.signal ?? options.signal,
       }),
-    imageIndex: async () => {
-      if (!isIndex(fetched.mediaType)) {
-        throw unexpected(name, fetched.mediaType, "an index", "read it with image()");
-      }
-      const index = createImageIndex({
-        rawManifest: bytes,
-        mediaType: fetched.mediaType,
-        source: blobSourceFor(fetcher),
-        maxManifestBytes: options.maxManifestBytes,
-      });
-      return trackIndex(index, fetcher.repository);
-    },
+    imageIndex: async () => resolveIndex(fetcher, fetched, name, options.maxManifestBytes),
     schema1: () => {
       if (!isSchema1(fetched.mediaType)) {
-        throw unexpected(name, fetched.mediaType, "a schema 1 manifest", "read it with image()");
+        throw unexpectedMediaType(
+          name,
+          fetched.mediaType,
+          "a schema 1 manifest",
+          "read it with image()",
+        );
       }
       return parseSchema1(bytes, fetched.mediaType, fetched.digest, name);
     },

@@ -93,7 +93,7 @@ export class RemoteError extends Error {
   }
 }
 
-/** @internal Shorthand for the most common error shape. */
+/** Shorthand for the most common error shape. */
 export function remoteError(
   code: RemoteErrorCode,
   message: string,

@@ -84,7 +84,7 @@ function headerDigest(response: TransportResponse): Hash | undefined {
 }
 
 /**
- * @internal The read side of the wire protocol for one repository (go-containerregistry's
+ * The read side of the wire protocol for one repository (go-containerregistry's
  * fetcher): manifests capped and verified, blobs streamed and resumable, HEAD checks.
  */
 export class Fetcher {

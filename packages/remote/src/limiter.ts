@@ -1,5 +1,5 @@
 /**
- * @internal At most `limit` tasks at once, first come first served. One limiter serves a whole
+ * At most `limit` tasks at once, first come first served. One limiter serves a whole
  * push or copy, so `jobs` bounds the operation rather than each image in it. Only leaf work
  * (a blob transfer, a manifest request) holds a slot; walking images and indexes never does,
  * so nested work cannot deadlock waiting for its parent's slot.
@@ -51,7 +51,7 @@ export class Limiter {
   }
 }
 
-/** @internal Maps with at most `limit` calls in flight; results keep the input order. */
+/** Maps with at most `limit` calls in flight; results keep the input order. */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,

@@ -7,7 +7,7 @@ import type { Hash, Image, ImageIndex, Layer, ReadOptions } from "@hoist/oci";
 // layers to a pulled base image keeps the base's layer objects).
 const origins = new WeakMap<object, Repository>();
 
-/** @internal The repository a layer (or an image, for its config) was read from, if any. */
+/** The repository a layer (or an image, for its config) was read from, if any. */
 export function originOf(value: Layer | Image): Repository | undefined {
   return origins.get(value);
 }
@@ -17,7 +17,7 @@ function remember<T extends Layer>(layer: T, repository: Repository): T {
   return layer;
 }
 
-/** @internal An image whose layers (and config) remember `repository` as their origin. */
+/** An image whose layers (and config) remember `repository` as their origin. */
 export function trackImage(image: Image, repository: Repository): Image {
   const tracked: Image = {
     mediaType: (o?: ReadOptions) => image.mediaType(o),
@@ -39,7 +39,7 @@ export function trackImage(image: Image, repository: Repository): Image {
   return tracked;
 }
 
-/** @internal An index whose children (and their layers) remember `repository`. */
+/** An index whose children (and their layers) remember `repository`. */
 export function trackIndex(index: ImageIndex, repository: Repository): ImageIndex {
   return {
     mediaType: (o?: ReadOptions) => index.mediaType(o),
@@ -56,7 +56,7 @@ export function trackIndex(index: ImageIndex, repository: Repository): ImageInde
   };
 }
 
-/** @internal Marks a layer as living in `repository` (a remote layer by digest). */
+/** Marks a layer as living in `repository` (a remote layer by digest). */
 export function trackLayer<T extends Layer>(layer: T, repository: Repository): T {
   return remember(layer, repository);
 }

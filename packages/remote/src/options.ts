@@ -47,7 +47,7 @@ export interface RemoteOptions {
   platform?: Platform | string;
   /** Requests in flight at once across a whole push or copy. Default 4. */
   jobs?: number;
-  /** Called as a push or copy progresses. */
+  /** Called as a push or copy progresses. It runs in the transfer: an exception fails the push. */
   onProgress?: (progress: Progress) => void;
   /** Cancels every request and upload of the call. */
   signal?: AbortSignal;
@@ -66,7 +66,7 @@ export interface RemoteOptions {
   maxManifestBytes?: number;
 }
 
-/** @internal Options with defaults filled in. */
+/** Options with defaults filled in. */
 export interface ResolvedOptions {
   keychain: Keychain | undefined;
   auth: Authenticator | undefined;
@@ -134,7 +134,7 @@ function invalid(message: string): RemoteError {
   });
 }
 
-/** @internal Validates options (throwing RemoteError HOIST_REMOTE_INVALID_OPTIONS) and fills defaults. */
+/** Validates options (throwing RemoteError HOIST_REMOTE_INVALID_OPTIONS) and fills defaults. */
 export function resolveOptions(options: RemoteOptions | undefined): ResolvedOptions {
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw invalid("options must be an object, e.g. { keychain: defaultKeychain() }");
@@ -200,7 +200,7 @@ export function resolveOptions(options: RemoteOptions | undefined): ResolvedOpti
   };
 }
 
-/** @internal Per-call options layered over a Puller's or Pusher's defaults. */
+/** Per-call options layered over a Puller's or Pusher's defaults. */
 export function mergeOptions(
   defaults: ResolvedOptions,
   call: RemoteOptions | undefined,
@@ -236,7 +236,7 @@ export function mergeOptions(
   };
 }
 
-/** @internal The platform `image()` selects by. */
+/** The platform `image()` selects by. */
 export function platformOf(options: ResolvedOptions): Platform {
   return options.platform ?? { ...DEFAULT_PLATFORM };
 }

@@ -1,7 +1,7 @@
 import type { Progress } from "./options.js";
 
 /**
- * @internal Progress of one push or copy. `total` is planned up front (distinct blobs plus
+ * Progress of one push or copy. `total` is planned up front (distinct blobs plus
  * manifests); content whose size is unknown until read (streamed layers and what depends on
  * them) adds to `total` and `complete` together as it flows. Updates are monotone and the
  * last one has `complete === total`.
@@ -58,7 +58,7 @@ export class ProgressTracker {
   }
 }
 
-/** @internal Bytes of one blob: reports the furthest any attempt got, and exactly `size` at the end. */
+/** Bytes of one blob: reports the furthest any attempt got, and exactly `size` at the end. */
 export class BlobCounter {
   readonly #tracker: ProgressTracker;
   readonly #size: number | undefined;

@@ -1,25 +1,21 @@
 import type { Repository } from "@hoist/name";
 import {
-  createImageIndex,
   type Descriptor,
   Hash,
   type Image,
   type ImageIndex,
   type IndexManifest,
-  isIndex,
   type Layer,
 } from "@hoist/oci";
+import { type CatalogPage, catalogPage, listCatalog } from "./catalog.js";
 import { RemoteClient } from "./client.js";
-import {
-  blobSourceFor,
-  createRemoteDescriptor,
-  type RemoteDescriptor,
-  resolveImage,
-} from "./descriptor.js";
+import { createRemoteDescriptor, type RemoteDescriptor } from "./descriptor.js";
 import { RemoteError } from "./errors.js";
 import { Fetcher } from "./fetcher.js";
-import { allPages, onePage } from "./list.js";
-import { trackIndex } from "./mount.js";
+import { resolveImage } from "./image.js";
+import { resolveIndex } from "./image-index.js";
+import { remoteLayer } from "./layer.js";
+import { listTags } from "./list.js";
 import {
   mergeOptions,
   platformOf,
@@ -37,14 +33,6 @@ import {
   toRepository,
 } from "./references.js";
 import { listReferrers } from "./referrers.js";
-import { remoteLayer } from "./remote-layer.js";
-
-/** One page of a registry's catalog. */
-export interface CatalogPage {
-  repositories: string[];
-  /** Pass as `last` to get the next page; undefined on the last page. */
-  next: string | undefined;
-}
 
 /** Options of `referrers()`: the common options plus an artifact type filter. */
 export interface ReferrersOptions extends RemoteOptions {
@@ -62,6 +50,8 @@ export interface CatalogPageOptions extends RemoteOptions {
  * Reads from registries, reusing connections, tokens and sessions across calls: reading many
  * images costs one handshake per registry and repository (go-containerregistry's Puller).
  */
+export type { CatalogPage } from "./catalog.js";
+
 export interface Puller {
   /** The manifest as served, any media type (schema 1 too), verified, uninterpreted. */
   get(reference: ReferenceInput, options?: RemoteOptions): Promise<RemoteDescriptor>;
@@ -85,7 +75,7 @@ export interface Puller {
   close(): Promise<void>;
 }
 
-/** @internal The Puller implementation over a client, shared with Pushers for copies. */
+/** The Puller implementation over a client, shared with Pushers for copies. */
 export class RemotePuller implements Puller {
   readonly #client: RemoteClient;
   readonly #defaults: ResolvedOptions;
@@ -170,23 +160,7 @@ export class RemotePuller implements Puller {
     const ref = toReference(reference, "read index");
     const fetcher = this.#fetcher(ref.repository, options);
     const fetched = await fetcher.manifest(ref.identifier);
-    if (!isIndex(fetched.mediaType)) {
-      throw new RemoteError(
-        `${ref.name} is a ${fetched.mediaType}, not an index; read it with image()`,
-        {
-          code: "HOIST_REMOTE_UNEXPECTED_MEDIA_TYPE",
-          operation: "read index",
-          reference: ref.name,
-        },
-      );
-    }
-    const index = createImageIndex({
-      rawManifest: fetched.bytes,
-      mediaType: fetched.mediaType,
-      source: blobSourceFor(fetcher),
-      maxManifestBytes: options.maxManifestBytes,
-    });
-    return trackIndex(index, ref.repository);
+    return resolveIndex(fetcher, fetched, ref.name, options.maxManifestBytes);
   }
 
   async layer(reference: ReferenceInput, call?: RemoteOptions): Promise<Layer> {
@@ -196,52 +170,21 @@ export class RemotePuller implements Puller {
   }
 
   async list(repository: RepositoryInput, call?: RemoteOptions): Promise<string[]> {
-    const options = this.#options(call);
-    const repo = toRepository(repository, "list tags");
-    const session = await this.#client.session(repo, "pull", options.signal);
-    return allPages({
-      session,
-      path: `/v2/${repo.path}/tags/list`,
-      kind: "tags",
-      pageSize: options.pageSize,
-      signal: options.signal,
-      operation: "list tags",
-      reference: repo.name,
-    });
+    return listTags(this.#client, toRepository(repository, "list tags"), this.#options(call));
   }
 
   async catalog(registry: RegistryInput, call?: RemoteOptions): Promise<string[]> {
-    const options = this.#options(call);
-    const target = toRegistry(registry, "list repositories");
-    const session = await this.#client.session(target, "catalog", options.signal);
-    return allPages({
-      session,
-      path: "/v2/_catalog",
-      kind: "repositories",
-      pageSize: options.pageSize,
-      signal: options.signal,
-      operation: "list repositories",
-      reference: target.host,
-    });
+    return listCatalog(
+      this.#client,
+      toRegistry(registry, "list repositories"),
+      this.#options(call),
+    );
   }
 
   async catalogPage(registry: RegistryInput, call?: CatalogPageOptions): Promise<CatalogPage> {
     const { last, ...rest } = call ?? {};
-    const options = this.#options(rest);
     const target = toRegistry(registry, "list repositories");
-    const session = await this.#client.session(target, "catalog", options.signal);
-    const page = await onePage({
-      session,
-      path: "/v2/_catalog",
-      kind: "repositories",
-      pageSize: options.pageSize,
-      last,
-      signal: options.signal,
-      operation: "list repositories",
-      reference: target.host,
-    });
-    const next = page.next?.searchParams.get("last") ?? page.names.at(-1);
-    return { repositories: page.names, next: page.next ? next : undefined };
+    return catalogPage(this.#client, target, last, this.#options(rest));
   }
 
   async referrers(reference: ReferenceInput, call?: ReferrersOptions): Promise<IndexManifest> {

@@ -1,17 +1,12 @@
-import {
-  type Descriptor,
-  type Image,
-  type ImageIndex,
-  isImage,
-  isIndex,
-  isSchema1,
-  type Layer,
-} from "@hoist/oci";
+import type { Descriptor, Image, ImageIndex, Layer } from "@hoist/oci";
 import { BlobKnowledge } from "./blob-knowledge.js";
+import { checkPushPermission } from "./check.js";
 import { RemoteClient } from "./client.js";
+import { copyEntry } from "./copy.js";
+import { deleteReference } from "./delete.js";
 import type { Taggable } from "./descriptor.js";
 import { RemoteError } from "./errors.js";
-import { mapLimit } from "./limiter.js";
+import { multiWriteEntries } from "./multi-write.js";
 import {
   mergeOptions,
   type RemoteOptions,
@@ -20,25 +15,22 @@ import {
 } from "./options.js";
 import { RemotePuller } from "./puller.js";
 import {
-  isImageLike,
-  isIndexLike,
-  type Pushable,
-  type PushEntry,
-  type PusherState,
-  PushOperation,
-} from "./push-operation.js";
-import {
   type ReferenceInput,
   type RepositoryInput,
   tagIn,
   toReference,
   toRepository,
 } from "./references.js";
-import { translating } from "./translate-error.js";
-import type { BlobJob } from "./upload.js";
-import { uploadLocation } from "./upload-session.js";
+import {
+  isImageLike,
+  isIndexLike,
+  type Pushable,
+  type PushEntry,
+  type PusherState,
+  PushOperation,
+} from "./write.js";
 
-export type { Pushable } from "./push-operation.js";
+export type { Pushable } from "./write.js";
 
 /**
  * Writes to registries, reusing connections, tokens and what it learned about where blobs
@@ -207,20 +199,7 @@ class RemotePusher implements Pusher {
 
   async delete(reference: ReferenceInput, call?: RemoteOptions): Promise<void> {
     const options = this.#options(call);
-    const ref = toReference(reference, "delete");
-    await translating(
-      { operation: "delete manifest", reference: ref.name, signal: options.signal },
-      async () => {
-        const session = await this.#client.session(ref.repository, "delete", options.signal);
-        const response = await session.request({
-          method: "DELETE",
-          path: `/v2/${ref.repository.path}/manifests/${ref.identifier}`,
-          expectStatus: [200, 202, 204],
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        await response.discard();
-      },
-    );
+    await deleteReference(this.#client, toReference(reference, "delete"), options.signal);
   }
 
   async multiWrite(
@@ -228,49 +207,13 @@ class RemotePusher implements Pusher {
     call?: RemoteOptions,
   ): Promise<Descriptor[]> {
     const options = this.#options(call);
-    const list: PushEntry[] = [];
-    for (const [reference, item] of entries) {
-      const ref = toReference(reference, "multi write");
-      if (typeof (item as Taggable | null)?.rawManifest !== "function") {
-        throw notA("multi write", "an image, an index or a manifest", item);
-      }
-      list.push({ reference: ref, item });
-    }
-    return this.#run(list, options);
+    return this.#run(multiWriteEntries(entries), options);
   }
 
   async checkPushPermission(reference: ReferenceInput, call?: RemoteOptions): Promise<void> {
     const options = this.#options(call);
-    const ref = toReference(reference, "check push permission");
-    const repository = ref.repository;
-    await translating(
-      { operation: "check push permission", reference: repository.name, signal: options.signal },
-      async () => {
-        const session = await this.#client.session(repository, "push", options.signal);
-        // Docker Hub enforces push only when an upload starts, so start one and drop it.
-        const response = await session.request({
-          method: "POST",
-          path: `/v2/${repository.path}/blobs/uploads/`,
-          expectStatus: [202],
-          idempotent: true,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        await response.discard();
-        const location = uploadLocation(response, "check push permission");
-        if (location) {
-          session
-            .request({
-              method: "DELETE",
-              url: location,
-              expectStatus: [200, 202, 204, 404, 405],
-              retry: false,
-              signal: AbortSignal.timeout(5000),
-            })
-            .then((answer) => answer.discard())
-            .catch(() => {});
-        }
-      },
-    );
+    const repository = toReference(reference, "check push permission").repository;
+    await checkPushPermission(this.#client, repository, options.signal);
   }
 
   async copy(
@@ -279,38 +222,14 @@ class RemotePusher implements Pusher {
     call?: RemoteOptions,
   ): Promise<Descriptor> {
     const options = this.#options(call);
-    const from = toReference(source, "copy");
-    const to = toReference(destination, "copy");
-    const readOptions = { ...(call ?? {}) };
-    const descriptor = await this.#puller.get(from, readOptions);
-    const mediaType = descriptor.descriptor.mediaType;
-    let item: Pushable;
-    let blobs: BlobJob[] | undefined;
-    if (isIndex(mediaType)) {
-      item = options.platform
-        ? await descriptor.image({ platform: options.platform })
-        : await descriptor.imageIndex();
-    } else if (isImage(mediaType)) {
-      item = await descriptor.image();
-    } else if (isSchema1(mediaType)) {
-      const schema1 = descriptor.schema1();
-      const distinct = [...new Map(schema1.layers.map((d) => [d.toString(), d])).values()];
-      blobs = await mapLimit(distinct, options.jobs, async (digest) => {
-        const layer = await this.#puller.layer(
-          from.repository.digest(digest.toString()),
-          readOptions,
-        );
-        return { layer, digest, size: await layer.size(), origin: from.repository };
-      });
-      item = descriptor;
-    } else {
-      // Any other manifest (an artifact type hoist does not model) is copied as it is.
-      item = descriptor;
-    }
-    const [result] = await this.#run(
-      [{ reference: to, item, ...(blobs ? { blobs } : {}) }],
+    const entry = await copyEntry(
+      this.#puller,
+      toReference(source, "copy"),
+      toReference(destination, "copy"),
       options,
+      call,
     );
+    const [result] = await this.#run([entry], options);
     return result as Descriptor;
   }
 

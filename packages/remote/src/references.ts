@@ -31,7 +31,6 @@ function isReference(value: unknown): value is Reference {
   );
 }
 
-/** @internal */
 export function toReference(input: ReferenceInput, operation: string): Reference {
   if (isReference(input)) return input;
   if (typeof input !== "string") {
@@ -44,7 +43,7 @@ export function toReference(input: ReferenceInput, operation: string): Reference
   }
 }
 
-/** @internal A reference that must name a digest (`repo@sha256:...`). */
+/** A reference that must name a digest (`repo@sha256:...`). */
 export function toDigest(input: ReferenceInput, operation: string): Digest {
   const reference = toReference(input, operation);
   if (reference.kind !== "digest") {
@@ -56,7 +55,6 @@ export function toDigest(input: ReferenceInput, operation: string): Digest {
   return reference;
 }
 
-/** @internal */
 export function toRepository(input: RepositoryInput, operation: string): Repository {
   if (isReference(input)) return input.repository;
   if (input instanceof Repository) return input;
@@ -73,7 +71,6 @@ export function toRepository(input: RepositoryInput, operation: string): Reposit
   }
 }
 
-/** @internal */
 export function toRegistry(input: RegistryInput, operation: string): Registry {
   if (input instanceof Registry) return input;
   if (typeof input === "object" && input !== null && "host" in input && "scheme" in input) {
@@ -89,7 +86,7 @@ export function toRegistry(input: RegistryInput, operation: string): Registry {
   }
 }
 
-/** @internal A tag in `reference`'s repository (validated). */
+/** A tag in `reference`'s repository (validated). */
 export function tagIn(repository: Repository, tag: string, operation: string): Tag {
   try {
     return repository.tag(tag);

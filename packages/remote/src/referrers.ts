@@ -77,7 +77,7 @@ function namesSubject(bytes: Uint8Array, subject: Hash): boolean {
 }
 
 /**
- * @internal Reads the fallback tag's index and keeps only what it can prove: the tag must not
+ * Reads the fallback tag's index and keeps only what it can prove: the tag must not
  * resolve to the subject itself (GitLab rewrites `sha256-<hex>` tags into that digest, so a
  * naive client lists the subject's own children), and every entry is fetched to check that
  * its `subject` really is this subject.
@@ -167,7 +167,7 @@ export async function listReferrers(
   });
 }
 
-/** @internal Whether the registry serves the referrers API for this repository. */
+/** Whether the registry serves the referrers API for this repository. */
 export async function hasReferrersApi(
   session: Session,
   repository: Repository,
@@ -183,7 +183,7 @@ export async function hasReferrersApi(
 }
 
 /**
- * @internal The referrers index for the fallback tag with `descriptor` added: entries sorted by
+ * The referrers index for the fallback tag with `descriptor` added: entries sorted by
  * digest (as go-containerregistry writes them), or undefined when it is there already.
  */
 export function addToFallbackIndex(

@@ -64,7 +64,7 @@ export function schema1PayloadDigest(raw: Uint8Array): Hash | undefined {
   return Hash.compute(payload);
 }
 
-/** @internal Reads what a copy needs from a schema 1 manifest. */
+/** Reads what a copy needs from a schema 1 manifest. */
 export function parseSchema1(
   raw: Uint8Array,
   mediaType: string,

@@ -115,7 +115,7 @@ function ociCause(error: unknown): OciError | undefined {
   return undefined;
 }
 
-/** @internal Runs `fn`, translating what it throws. */
+/** Runs `fn`, translating what it throws. */
 export async function translating<T>(context: ErrorContext, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();

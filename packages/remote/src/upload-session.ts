@@ -173,3 +173,23 @@ export async function sendChunk(
     },
   );
 }
+
+/**
+ * Abandons an upload session so the registry can drop what it holds (`DELETE <upload URL>`).
+ * Best effort and in the background: it must not delay or fail the caller, who is either done
+ * (a permission check) or already failing (an aborted or broken upload).
+ */
+export function cancelUpload(session: Session | Promise<Session>, location: URL): void {
+  Promise.resolve(session)
+    .then((ready) =>
+      ready.request({
+        method: "DELETE",
+        url: location,
+        expectStatus: [200, 202, 204, 404, 405],
+        retry: false,
+        signal: AbortSignal.timeout(5000),
+      }),
+    )
+    .then((response) => response.discard())
+    .catch(() => {});
+}

@@ -9,6 +9,7 @@ import type { BlobCounter, ProgressTracker } from "./progress.js";
 import { translateError, translating } from "./translate-error.js";
 import {
   type ChunkSender,
+  cancelUpload,
   chunksOf,
   sendChunk,
   uploadLocation,
@@ -94,7 +95,7 @@ function counting(source: Readable, counter: BlobCounter): Readable {
 }
 
 /**
- * @internal Puts blobs into one repository: skips what exists (HEAD), mounts what lives in
+ * Puts blobs into one repository: skips what exists (HEAD), mounts what lives in
  * another repository of the same registry, and otherwise uploads monolithically (one PUT),
  * in chunks (PATCH … PUT), or streaming (for layers whose digest is known only once read).
  */
@@ -372,20 +373,8 @@ export class BlobUploader {
     return sleep(delay, this.#deps.signal);
   }
 
-  /** Abandons an upload session so the registry can drop its partial data. Best effort. */
   #cancel(location: URL): void {
-    this.#session()
-      .then((session) =>
-        session.request({
-          method: "DELETE",
-          url: location,
-          expectStatus: [200, 202, 204, 404, 405],
-          retry: false,
-          signal: AbortSignal.timeout(5000),
-        }),
-      )
-      .then((response) => response.discard())
-      .catch(() => {});
+    cancelUpload(this.#session(), location);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
+import { generatedTar } from "@hoist/harness";
 import {
   appendLayers,
   appendManifests,
@@ -36,7 +37,6 @@ import {
   uniqueRepo,
 } from "./helpers.js";
 import type { RegistryFactory, RegistryUnderTest, SeenRequest } from "./registries.js";
-import { tarStream } from "./tar-stream.js";
 
 /** The suite every registry must pass. */
 export function sharedSuite(factory: RegistryFactory): void {
@@ -448,7 +448,9 @@ export function sharedSuite(factory: RegistryFactory): void {
     it("streams a layer whose digest is known only once read, whole and in chunks", async () => {
       for (const chunkSize of [undefined, 32 * 1024]) {
         const repo = uniqueRepo("stream");
-        const layer = layerFromStream(tarStream(100 * 1024, 7), { compression: "gzip" });
+        const layer = layerFromStream(generatedTar(100 * 1024, { seed: 7 }), {
+          compression: "gzip",
+        });
         const image = appendLayers(emptyImage(), [layer]);
         const progress: Progress[] = [];
         const written = await pusher.write(ref(repo), image, {
@@ -461,7 +463,7 @@ export function sharedSuite(factory: RegistryFactory): void {
         const [theirs] = await pulled.layers();
         expect((await (theirs as Layer).diffID()).equals(await layer.diffID())).toBe(true);
         expect(fingerprint(await buffer(await (theirs as Layer).uncompressed()))).toBe(
-          fingerprint(await buffer(tarStream(100 * 1024, 7))),
+          fingerprint(await buffer(generatedTar(100 * 1024, { seed: 7 }))),
         );
         assertProgress(progress);
       }
@@ -470,7 +472,7 @@ export function sharedSuite(factory: RegistryFactory): void {
     it("aborts mid-upload: every request stops and nothing is tagged", async () => {
       const repo = uniqueRepo("abort");
       const controller = new AbortController();
-      const layer = layerFromStream(tarStream(64 * 1024 * 1024, 9));
+      const layer = layerFromStream(generatedTar(64 * 1024 * 1024, { seed: 9 }));
       const image = appendLayers(emptyImage(), [layer]);
       const started = Date.now();
       const error = await caught<RemoteError>(() =>

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { useDockerRegistry } from "@hoist/harness";
+import { generatedTar, useDockerRegistry } from "@hoist/harness";
 import {
   appendLayers,
   Hash,
@@ -15,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPuller, createPusher } from "../src/index.js";
 import { fingerprint, uniqueRepo } from "./helpers.js";
 import { skopeoRun } from "./registries.js";
-import { tarStream } from "./tar-stream.js";
 
 // skopeo (containers/image) as an independent witness: what hoist pushes, skopeo reads with
 // the same digests and copies out with its own verification; what skopeo pushes, hoist pulls
@@ -36,6 +35,12 @@ describe("skopeo reads what hoist writes, and the other way round", () => {
   });
   const docker = (repo: string, tag = "latest") => `docker://${registry().host}/${repo}:${tag}`;
 
+  async function inspectDigest(reference: string): Promise<string> {
+    return (
+      await skopeoRun("inspect", "--tls-verify=false", "--format", "{{.Digest}}", reference)
+    ).trim();
+  }
+
   async function inspectRaw(repo: string, tag: string): Promise<Buffer> {
     return Buffer.from(
       await skopeoRun("inspect", "--tls-verify=false", "--raw", docker(repo, tag)),
@@ -52,21 +57,13 @@ describe("skopeo reads what hoist writes, and the other way round", () => {
     expect(Hash.compute(rawImage).equals(await image.digest())).toBe(true);
     const rawIndex = await inspectRaw(repo, "index");
     expect(Hash.compute(rawIndex).equals(await index.digest())).toBe(true);
-    const digest = (
-      await skopeoRun(
-        "inspect",
-        "--tls-verify=false",
-        "--format",
-        "{{.Digest}}",
-        docker(repo, "image"),
-      )
-    ).trim();
+    const digest = await inspectDigest(docker(repo, "image"));
     expect(digest).toBe((await image.digest()).toString());
   });
 
   it("copies out (verifying every blob) what hoist streamed and chunked in", async () => {
     const repo = uniqueRepo("witness-stream");
-    const layer = layerFromStream(tarStream(300 * 1024, 5), { compression: "gzip" });
+    const layer = layerFromStream(generatedTar(300 * 1024, { seed: 5 }), { compression: "gzip" });
     const image = appendLayers(randomImage({ layers: 1, layerSize: 1024, seed: 3 }), [layer]);
     const written = await pusher.write(`${registry().host}/${repo}:v1`, image, {
       chunkSize: 64 * 1024,
@@ -94,15 +91,7 @@ describe("skopeo reads what hoist writes, and the other way round", () => {
       docker(source, "v1"),
       docker(target, "v1"),
     );
-    const digest = (
-      await skopeoRun(
-        "inspect",
-        "--tls-verify=false",
-        "--format",
-        "{{.Digest}}",
-        docker(target, "v1"),
-      )
-    ).trim();
+    const digest = await inspectDigest(docker(target, "v1"));
     const pulled = await puller.image(`${registry().host}/${target}:v1`);
     expect((await pulled.digest()).toString()).toBe(digest);
     expect(await pulled.mediaType()).toBe("application/vnd.docker.distribution.manifest.v2+json");

@@ -5,12 +5,14 @@
 // must not grow with layer size. Run with `pnpm --filter @hoist/bench bench:remote-memory`
 // after a build. Set HOIST_BENCH_LAYER_MIB to change the layer size.
 
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { Readable, Writable } from "node:stream";
+import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 // Not "@hoist/harness": its test hooks load vitest, which is no part of what is measured.
 import { startDockerRegistry } from "@hoist/harness/docker-registry";
+// The layer repeats a 1 MiB block handed out as views, so the source allocates nothing per
+// chunk: what is measured is hoist's footprint (a file or socket source adds its read buffers).
+import { generatedTar } from "@hoist/harness/generated-tar";
 import { appendLayers, emptyImage, layerFromStream } from "@hoist/oci";
 import { createPuller, createPusher } from "@hoist/remote";
 import { describeMachine, formatMachine } from "./machine.js";
@@ -18,39 +20,6 @@ import { describeMachine, formatMachine } from "./machine.js";
 const MIB = 1024 * 1024;
 const LAYER_BYTES = Number(process.env.HOIST_BENCH_LAYER_MIB ?? 1024) * MIB;
 const TARGET_MIB = 150;
-
-/**
- * A tar stream of one file of `size` bytes, made as it is read. The content repeats a 1 MiB
- * random block, handed out as views: the source allocates nothing per chunk, so what is
- * measured is hoist's own footprint (a file or socket source would add its read buffers).
- */
-function tarStream(size: number): Readable {
-  const header = Buffer.alloc(512);
-  header.write("layer.bin", 0);
-  header.write("0000644\0", 100);
-  header.write("0000000\0", 108);
-  header.write("0000000\0", 116);
-  header.write(`${size.toString(8).padStart(11, "0")}\0`, 124);
-  header.write("00000000000\0", 136);
-  header.write("        ", 148);
-  header.write("0", 156);
-  header.write("ustar\0", 257);
-  header.write("00", 263);
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
-  const block = randomBytes(MIB);
-  const chunk = 64 * 1024;
-  async function* generate(): AsyncGenerator<Buffer> {
-    yield header;
-    for (let at = 0; at < size; at += chunk) {
-      const start = at % MIB;
-      yield block.subarray(start, start + Math.min(chunk, size - at));
-    }
-    yield Buffer.alloc(((512 - (size % 512)) % 512) + 1024);
-  }
-  return Readable.from(generate(), { objectMode: false });
-}
 
 /** Samples RSS often; `process.resourceUsage().maxRSS` gives the kernel's own peak too. */
 function watchMemory(): { peakMiB: () => number; stop: () => void } {
@@ -75,7 +44,7 @@ async function main(): Promise<void> {
   const memory = watchMemory();
   const reference = `${registry.host}/bench/memory:v1`;
   try {
-    const layer = layerFromStream(tarStream(LAYER_BYTES));
+    const layer = layerFromStream(generatedTar(LAYER_BYTES));
     const image = appendLayers(emptyImage(), [layer]);
     const pusher = createPusher();
     let started = performance.now();

@@ -34,6 +34,7 @@ export {
   startForwardProxy,
 } from "./forward-proxy.js";
 export { freePort } from "./free-port.js";
+export { type GeneratedTarOptions, generatedTar } from "./generated-tar.js";
 export {
   type OriginHandler,
   type RecordedRequest,

@@ -40,7 +40,7 @@ async function gunzipIfGzipped(source: Readable): Promise<Readable> {
 }
 
 /**
- * @internal A blob by digest as a layer (go-containerregistry's remote.Layer): its size comes
+ * A blob by digest as a layer (go-containerregistry's remote.Layer): its size comes
  * from a HEAD, its bytes are verified against the digest (and that size) as they stream, and
  * its diffID is computed by reading it.
  */

@@ -34,12 +34,10 @@ import { type BlobJob, BlobUploader } from "./upload.js";
 /** What can be pushed: an image, an index, or any manifest as bytes. */
 export type Pushable = Image | ImageIndex | Taggable;
 
-/** @internal */
 export function isIndexLike(value: unknown): value is ImageIndex {
   return typeof (value as ImageIndex | null)?.indexManifest === "function";
 }
 
-/** @internal */
 export function isImageLike(value: unknown): value is Image {
   return (
     typeof (value as Image | null)?.layers === "function" &&
@@ -47,7 +45,7 @@ export function isImageLike(value: unknown): value is Image {
   );
 }
 
-/** @internal What a Pusher keeps across operations. */
+/** What a Pusher keeps across operations. */
 export interface PusherState {
   client: RemoteClient;
   knowledge: BlobKnowledge;
@@ -172,7 +170,7 @@ function referrerDescriptor(raw: Uint8Array, mediaType: string, digest: Hash): D
 }
 
 /**
- * @internal One push (write, writeIndex, multiWrite, put, copy): plans everything first (what
+ * One push (write, writeIndex, multiWrite, put, copy): plans everything first (what
  * exists, what to upload, the byte total), then uploads with one job limit for the whole
  * operation, in dependency order: layers, then config, then manifest; children before their
  * index; a subject before the manifests that refer to it.
