@@ -111,6 +111,22 @@ describe.each(published.map((pkg) => [pkg.json.name, pkg] as const))(
       expect(JSON.parse(stdout)).toEqual(Object.keys(local).sort());
       expect(Object.keys(local).length).toBeGreaterThan(0);
 
+      // A command-line package's executables run from the install, bundled code and all.
+      if (pkg.json.bin) {
+        const bins = typeof pkg.json.bin === "string" ? { [name]: pkg.json.bin } : pkg.json.bin;
+        for (const bin of Object.keys(bins)) {
+          const { stdout: version } = await run(
+            join(project, "node_modules/.bin", bin),
+            ["version"],
+            {
+              cwd: project,
+              env: { PATH: process.env.PATH, HOME: project },
+            },
+          );
+          expect(version, `${bin} version`).toBe(`${pkg.json.version}\n`);
+        }
+      }
+
       // Its declarations type-check for a strict consumer that resolves like Node.
       await writeFile(
         join(project, "consumer.ts"),
