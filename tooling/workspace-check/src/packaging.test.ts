@@ -34,9 +34,12 @@ async function pack(pkg: WorkspacePackage): Promise<string> {
   const destination = join(workdir, "tarballs", pkg.json.name.replace("/", "-"));
   await mkdir(destination, { recursive: true });
   // pnpm pack rewrites workspace: ranges into real versions, as a publish would.
-  const [command, ...args] = PNPM_CLI
-    ? [process.execPath, PNPM_CLI]
-    : ["npx", "--yes", "pnpm@12.4.2"];
+  // pnpm may be a JavaScript entry point or a native executable.
+  const [command, ...args] = !PNPM_CLI
+    ? ["npx", "--yes", "pnpm@12.4.2"]
+    : /\.[cm]?js$/.test(PNPM_CLI)
+      ? [process.execPath, PNPM_CLI]
+      : [PNPM_CLI];
   await run(command as string, [...args, "pack", "--pack-destination", destination], {
     cwd: pkg.path,
   });
@@ -107,6 +110,22 @@ describe.each(published.map((pkg) => [pkg.json.name, pkg] as const))(
       const local = await import(pathToFileURL(join(pkg.path, "dist/index.js")).href);
       expect(JSON.parse(stdout)).toEqual(Object.keys(local).sort());
       expect(Object.keys(local).length).toBeGreaterThan(0);
+
+      // A command-line package's executables run from the install, bundled code and all.
+      if (pkg.json.bin) {
+        const bins = typeof pkg.json.bin === "string" ? { [name]: pkg.json.bin } : pkg.json.bin;
+        for (const bin of Object.keys(bins)) {
+          const { stdout: version } = await run(
+            join(project, "node_modules/.bin", bin),
+            ["version"],
+            {
+              cwd: project,
+              env: { PATH: process.env.PATH, HOME: project },
+            },
+          );
+          expect(version, `${bin} version`).toBe(`${pkg.json.version}\n`);
+        }
+      }
 
       // Its declarations type-check for a strict consumer that resolves like Node.
       await writeFile(
