@@ -20,7 +20,8 @@ await mkdir(join(here, "dist"), { recursive: true });
 // - undici's entry loads every dispatcher, fetch, WebSocket, caches and mocks; @hoist/transport
 //   uses Agent and EnvHttpProxyAgent with the request API.
 // - zod's classic entry carries the messages of 50 locales; hoist only ever uses English.
-// Measured on the 2-core machine: 0.9 MB less to compile, `hoist digest` 40 ms faster.
+// Measured on the 2-core machine: 0.9 MB less to compile; `hoist digest` takes 30-70 ms less
+// CPU and 9 MiB less memory.
 const transportRequire = createRequire(
   createRequire(import.meta.url).resolve("@hoist/transport/package.json"),
 );
