@@ -96,6 +96,12 @@ const bin = join(here, "dist/hoist.js");
 // machine. The quick compile is fast enough for bulk bodies too (receiving 1 GiB took less CPU
 // with it: 280-375 ms against 415-470 ms, the optimising compile included), so the executable
 // keeps V8 to it. Only the executable: programs that import the package keep their settings.
+//
+// The young generation stays at its starting size. Every 64 KiB read from a socket is a new
+// buffer; V8 frees them at its young-generation collections, which come later and later as that
+// generation grows, so tens of MiB of spent buffers piled up. Kept small, it is collected more
+// often and cheaply: on the 2-core machine a 1 GiB pull peaked at 81 MiB instead of 104 MiB and
+// took a quarter less CPU (2.5 s against 3.4 s); pushes and copies likewise.
 await writeFile(
   bin,
   [
@@ -103,6 +109,7 @@ await writeFile(
     'import { setFlagsFromString } from "node:v8";',
     "",
     'setFlagsFromString("--liftoff-only");',
+    'setFlagsFromString("--semi-space-growth-factor=1");',
     'const { main } = await import("./index.js");',
     "await main();",
     "",
