@@ -18,7 +18,7 @@ await mkdir(join(here, "dist"), { recursive: true });
 // network compiles all of it at start-up (Node 20 has no compile cache). Both replacements keep
 // the modules hoist calls and only drop ones nothing in the bundle can reach:
 // - undici's entry loads every dispatcher, fetch, WebSocket, caches and mocks; @hoist/transport
-//   uses Agent and EnvHttpProxyAgent with the request API.
+//   uses Agent and EnvHttpProxyAgent with the request API, over HTTP/1.1.
 // - zod's classic entry carries the messages of 50 locales; hoist only ever uses English.
 // Measured on the 2-core machine: 0.9 MB less to compile; `hoist digest` takes 30-70 ms less
 // CPU and 9 MiB less memory.
@@ -30,11 +30,21 @@ const slimLibraries = {
   name: "slim-libraries",
   setup(builder) {
     builder.onResolve({ filter: /^undici$/ }, () => ({ path: "undici", namespace: "slim" }));
+    // HTTP/2 only happens when a dispatcher offers it (allowH2, off in @hoist/transport); the
+    // module loads Node's http2 at start-up all the same.
+    builder.onResolve({ filter: /[\\/]client-h2\.js$/ }, (args) =>
+      /[\\/]undici[\\/]/.test(args.importer) ? { path: "client-h2", namespace: "slim" } : undefined,
+    );
     builder.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
       /[\\/]zod[\\/]/.test(args.importer)
         ? { path: join(args.resolveDir, args.path), namespace: "slim" }
         : undefined,
     );
+    builder.onLoad({ filter: /^client-h2$/, namespace: "slim" }, () => ({
+      loader: "js",
+      contents:
+        'module.exports = () => { throw new Error("HTTP/2 is not part of the hoist CLI bundle"); };',
+    }));
     builder.onLoad({ filter: /.*/, namespace: "slim" }, (args) =>
       args.path === "undici"
         ? {
