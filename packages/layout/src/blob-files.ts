@@ -169,6 +169,12 @@ export interface WriteBlobFileOptions {
   signal?: AbortSignal;
   /** Called with each chunk's length as it reaches the file. */
   onBytes?: (bytes: number) => void;
+  /**
+   * Called with the blob directory instead of flushing it here: the caller flushes each
+   * directory once, after all its writes, before anything refers to the blobs (a tree write
+   * of many blobs saves a directory fsync per blob). Default: flushed here, before returning.
+   */
+  deferDirectorySync?: (directory: string) => void;
 }
 
 class Counter extends Transform {
@@ -270,7 +276,8 @@ export async function writeBlobFile(
       throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, target);
     });
     renamed = true;
-    await syncDirectory(directory ?? dirname(target));
+    if (options.deferDirectorySync) options.deferDirectorySync(directory ?? dirname(target));
+    else await syncDirectory(directory ?? dirname(target));
     return { digest, size, written: true };
   } catch (error) {
     // pipeline rejects with its own AbortError; callers get the reason they aborted with.

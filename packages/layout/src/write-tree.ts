@@ -11,6 +11,7 @@ import {
 } from "@hoist/oci";
 import { type BlobInput, type BlobWriteResult, writeBlobFile } from "./blob-files.js";
 import { LayoutError } from "./errors.js";
+import { syncDirectory } from "./files.js";
 import { Limiter } from "./locks.js";
 import { type LayoutProgress, ProgressTracker } from "./progress.js";
 
@@ -51,6 +52,10 @@ class WriteRun {
   readonly progress: ProgressTracker;
   readonly #limiter: Limiter;
   readonly #once = new Map<string, Promise<BlobWriteResult>>();
+  readonly #directories = new Set<string>();
+  readonly #defer = (directory: string) => {
+    this.#directories.add(directory);
+  };
   readonly root: string;
   readonly operation: string;
 
@@ -91,6 +96,7 @@ class WriteRun {
           operation: this.operation,
           signal: this.signal,
           onBytes: (bytes) => this.progress.written(bytes),
+          deferDirectorySync: this.#defer,
         }),
       );
       this.#once.set(key, write);
@@ -105,12 +111,22 @@ class WriteRun {
         operation: this.operation,
         signal: this.signal,
         onBytes: (bytes) => this.progress.streamed(bytes),
+        deferDirectorySync: this.#defer,
       }),
     );
     const key = String(result.digest);
     this.progress.expect(key, 0);
     if (!this.#once.has(key)) this.#once.set(key, Promise.resolve(result));
     return result;
+  }
+
+  /**
+   * Makes the names of the blobs written so far durable: one fsync per blob directory for the
+   * whole run rather than one per blob, before the caller refers to them (index.json).
+   */
+  async syncDirectories(): Promise<void> {
+    await Promise.all([...this.#directories].map((directory) => syncDirectory(directory)));
+    this.#directories.clear();
   }
 
   /** Awaits every task; on the first failure stops the others and waits for their clean-up. */
@@ -277,6 +293,7 @@ export async function writeTree(
         ? await planIndex(target as ImageIndex, run, 0)
         : await planImage(target as Image, run);
     await writePlanned(planned, run, options.writeOwnManifest ?? true);
+    await run.syncDirectories();
     return await descriptorOf(target, { signal: run.signal });
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
