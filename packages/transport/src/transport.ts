@@ -1,4 +1,5 @@
 import type { Authenticator, Keychain, Resource } from "@hoist/authn";
+import { raceAbort } from "@hoist/oci";
 import type { Dispatcher } from "undici";
 import { type Clock, systemClock } from "./clock.js";
 import { createDispatcher, type ProxyOptions, type TlsOptions } from "./dispatcher.js";
@@ -11,7 +12,6 @@ import {
   type RegistryLike,
   toRegistry,
 } from "./ping.js";
-import { raceSignal } from "./race-signal.js";
 import { type RetryPolicy, type RetryPolicyOptions, resolveRetryPolicy } from "./retry-policy.js";
 import type { Engine, ResponseInfo } from "./send.js";
 import { createSession, credentialOf, type Session } from "./session.js";
@@ -321,7 +321,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       });
     }
     // The shared ping runs on; only this caller stops waiting when its signal fires.
-    return raceSignal(shared, signal).catch((error: unknown) => {
+    return raceAbort(shared, signal).catch((error: unknown) => {
       if (signal?.aborted && error === signal.reason) throw abortError("ping", signal);
       throw error;
     });
