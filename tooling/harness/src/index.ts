@@ -43,6 +43,11 @@ export {
 } from "./http-origin.js";
 export { guardLoopbackOnly, isLoopbackHost, type LoopbackGuard } from "./loopback-guard.js";
 export { type ManualClock, manualClock } from "./manual-clock.js";
+export {
+  type ReadmeExampleOptions,
+  type ReadmeExampleRun,
+  runReadmeExample,
+} from "./readme-example.js";
 export { type FindBinaryOptions, findBinary, MissingBinaryError } from "./system-binary.js";
 export { createServerCertificate, type ServerCertificate } from "./test-certificate.js";
 export {
