@@ -227,6 +227,16 @@ const RESERVED_HEADERS = new Set([
   "user-agent",
 ]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Whether `TransportOptions.headers` accepts a header of this name (any case): a valid HTTP
+ * token that is not a credential, cookie, framing or User-Agent header. For callers that gather
+ * headers from elsewhere (docker config.json's `HttpHeaders`) and drop what would be refused.
+ */
+export function isSettableHeader(name: string): boolean {
+  return HEADER_NAME.test(name) && !RESERVED_HEADERS.has(name.toLowerCase());
+}
+
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 function extraHeaders(input: TransportOptions["headers"]): Record<string, string> {
