@@ -48,6 +48,7 @@ export {
   type ReadmeExampleRun,
   runReadmeExample,
 } from "./readme-example.js";
+export { seededRandom } from "./seeded-random.js";
 export { type FindBinaryOptions, findBinary, MissingBinaryError } from "./system-binary.js";
 export { createServerCertificate, type ServerCertificate } from "./test-certificate.js";
 export {
