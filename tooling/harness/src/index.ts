@@ -49,6 +49,7 @@ export {
   runReadmeExample,
 } from "./readme-example.js";
 export { seededRandom } from "./seeded-random.js";
+export { skopeoRun } from "./skopeo.js";
 export { type FindBinaryOptions, findBinary, MissingBinaryError } from "./system-binary.js";
 export { createServerCertificate, type ServerCertificate } from "./test-certificate.js";
 export {
