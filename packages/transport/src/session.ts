@@ -1,4 +1,5 @@
 import type { Authenticator, Credential } from "@hoist/authn";
+import { raceAbort } from "@hoist/oci";
 import {
   type Challenge,
   challengeScopes,
@@ -8,7 +9,6 @@ import {
 import { TransportError } from "./errors.js";
 import { inspectToken } from "./jwt.js";
 import type { PingResult, RegistryLike } from "./ping.js";
-import { raceSignal } from "./race-signal.js";
 import type { RateLimit } from "./rate-limit.js";
 import { redactUrl } from "./redact.js";
 import { bufferErrorBody, buildRegistryError } from "./registry-error-body.js";
@@ -197,7 +197,7 @@ class RegistrySession implements Session {
         if (this.#credential?.value === value) this.#credential = undefined;
       });
     }
-    return raceSignal(this.#credential.value, signal);
+    return raceAbort(this.#credential.value, signal);
   }
 
   async #fetchToken(challenge: Challenge, scopes: readonly string[]): Promise<CachedToken> {
@@ -238,7 +238,7 @@ class RegistrySession implements Session {
     if (challenge?.scheme === "bearer") {
       const scopes = [...this.#scopes];
       const key = `${challenge.params.realm ?? ""}\n${challenge.params.service ?? ""}\n${scopeKey(scopes)}`;
-      const token = await raceSignal(
+      const token = await raceAbort(
         this.#tokens.obtain(this.#authenticator, key, () => this.#fetchToken(challenge, scopes)),
         signal,
       );

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { publicPackages, ROOT, type WorkspacePackage } from "./workspace.js";
 
 const run = promisify(execFile);
@@ -26,11 +26,19 @@ function closure(pkg: WorkspacePackage, seen = new Set<string>()): Set<string> {
 }
 
 let workdir: string;
-const tarballs = new Map<string, string>();
+// Promises, so that packages installing concurrently share one pack of a common dependency.
+const tarballs = new Map<string, Promise<string>>();
 
-async function pack(pkg: WorkspacePackage): Promise<string> {
-  const cached = tarballs.get(pkg.json.name);
-  if (cached) return cached;
+function pack(pkg: WorkspacePackage): Promise<string> {
+  let packed = tarballs.get(pkg.json.name);
+  if (!packed) {
+    packed = packOnce(pkg);
+    tarballs.set(pkg.json.name, packed);
+  }
+  return packed;
+}
+
+async function packOnce(pkg: WorkspacePackage): Promise<string> {
   const destination = join(workdir, "tarballs", pkg.json.name.replace("/", "-"));
   await mkdir(destination, { recursive: true });
   // pnpm pack rewrites workspace: ranges into real versions, as a publish would.
@@ -49,7 +57,6 @@ async function pack(pkg: WorkspacePackage): Promise<string> {
   const { stdout: manifest } = await run("tar", ["-xzOf", path, "package/package.json"]);
   if (manifest.includes("workspace:"))
     throw new Error(`${pkg.json.name}'s tarball still has workspace: ranges`);
-  tarballs.set(pkg.json.name, path);
   return path;
 }
 
@@ -65,9 +72,10 @@ afterAll(async () => {
 describe.each(published.map((pkg) => [pkg.json.name, pkg] as const))(
   "%s installed alone",
   (name, pkg) => {
-    it("installs from its tarball, imports, and type-checks in a fresh project", {
-      timeout: 240_000,
-    }, async () => {
+    // Concurrent: each install mostly waits on the npm registry.
+    it.concurrent("installs from its tarball, imports, and type-checks in a fresh project", {
+      timeout: 300_000,
+    }, async ({ expect }) => {
       const needed = [...closure(pkg)];
       const files = Object.fromEntries(
         await Promise.all(
