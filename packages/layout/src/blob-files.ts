@@ -175,6 +175,13 @@ export interface WriteBlobFileOptions {
    * of many blobs saves a directory fsync per blob). Default: flushed here, before returning.
    */
   deferDirectorySync?: (directory: string) => void;
+  /**
+   * Resolves `blobs/<alg>/` (checked to stay inside the layout; created with `create`, else
+   * undefined while missing) in place of a check by this write: a tree write checks each
+   * directory once for all its blobs rather than twice per blob, three file system calls each
+   * time (a fifth of the main thread's work when pulling 64 small layers).
+   */
+  blobDirectory?: (algorithm: string, create: boolean) => Promise<string | undefined>;
 }
 
 class Counter extends Transform {
@@ -206,7 +213,9 @@ export async function writeBlobFile(
   const known = options.digest === undefined ? undefined : validHash(options.digest, operation);
   if (known) {
     // Checked before any byte is read: a link out of the layout fails fast.
-    const directory = await safeBlobDirectory(root, known.algorithm, { create: false, operation });
+    const directory = options.blobDirectory
+      ? await options.blobDirectory(known.algorithm, false)
+      : await safeBlobDirectory(root, known.algorithm, { create: false, operation });
     if (directory && (await hasValidBlob(root, known, { size: options.size, operation, signal }))) {
       options.onBytes?.(options.size ?? 0);
       return {
@@ -270,7 +279,9 @@ export async function writeBlobFile(
       });
     }
     signal?.throwIfAborted();
-    const directory = await safeBlobDirectory(root, digest.algorithm, { create: true, operation });
+    const directory = options.blobDirectory
+      ? await options.blobDirectory(digest.algorithm, true)
+      : await safeBlobDirectory(root, digest.algorithm, { create: true, operation });
     const target = blobPath(root, digest, operation);
     await rename(temp, target).catch((error: unknown) => {
       throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, target);

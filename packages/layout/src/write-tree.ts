@@ -13,6 +13,7 @@ import { type BlobInput, type BlobWriteResult, writeBlobFile } from "./blob-file
 import { LayoutError } from "./errors.js";
 import { syncDirectory } from "./files.js";
 import { Limiter } from "./locks.js";
+import { safeBlobDirectory } from "./paths.js";
 import { type LayoutProgress, ProgressTracker } from "./progress.js";
 
 // Writing an image or index is two passes over its tree. The plan pass resolves every child and
@@ -56,6 +57,31 @@ class WriteRun {
   readonly #defer = (directory: string) => {
     this.#directories.add(directory);
   };
+  readonly #blobDirectories = new Map<string, Promise<string | undefined>>();
+  /**
+   * `blobs/<alg>/`, checked once per run for all the blobs written into it. A missing directory
+   * is looked up again (created only by the first blob that is renamed into it), so a run that
+   * fails before any blob lands leaves the layout as it found it.
+   */
+  readonly #blobDirectory = (algorithm: string, create: boolean): Promise<string | undefined> => {
+    const known = this.#blobDirectories.get(algorithm);
+    // A lookup under way that finds nothing is followed by one that creates, when asked to.
+    if (known)
+      return create ? known.then((found) => found ?? this.#blobDirectory(algorithm, true)) : known;
+    const directory = safeBlobDirectory(this.root, algorithm, {
+      create,
+      operation: this.operation,
+    });
+    this.#blobDirectories.set(algorithm, directory);
+    // Only an existing directory is remembered; a failed check is not (each write reports it).
+    directory.then(
+      (found) => {
+        if (found === undefined) this.#blobDirectories.delete(algorithm);
+      },
+      () => this.#blobDirectories.delete(algorithm),
+    );
+    return directory;
+  };
   readonly root: string;
   readonly operation: string;
 
@@ -97,6 +123,7 @@ class WriteRun {
           signal: this.signal,
           onBytes: (bytes) => this.progress.written(bytes),
           deferDirectorySync: this.#defer,
+          blobDirectory: this.#blobDirectory,
         }),
       );
       this.#once.set(key, write);
@@ -112,6 +139,7 @@ class WriteRun {
         signal: this.signal,
         onBytes: (bytes) => this.progress.streamed(bytes),
         deferDirectorySync: this.#defer,
+        blobDirectory: this.#blobDirectory,
       }),
     );
     const key = String(result.digest);
