@@ -26,6 +26,49 @@ const transportRequire = createRequire(
   createRequire(import.meta.url).resolve("@hoist/transport/package.json"),
 );
 const undiciDir = dirname(transportRequire.resolve("undici/package.json"));
+/** A module with the exports of a zod module, each failing when used (see slim-libraries). */
+function zodStub(path, source) {
+  const lines = [
+    "const unavailable = (name) => () => {",
+    `  throw new Error(\`zod's \${name} is not part of the hoist CLI bundle\`);`,
+    "};",
+  ];
+  const names = new Set();
+  for (const [, kind, name] of source.matchAll(
+    /^export (?:async )?(function|class|const|let) ([A-Za-z_$][\w$]*)/gm,
+  )) {
+    if (names.has(name)) continue;
+    names.add(name);
+    const symbol = new RegExp(
+      `^export const ${name.replace(/\$/g, "\\$")} = (Symbol\\.for\\([^)]*\\));`,
+      "m",
+    ).exec(source);
+    if (symbol) lines.push(`export const ${name} = ${symbol[1]};`);
+    else if (kind === "class") {
+      lines.push(
+        `export class ${name} extends Error { constructor() { super(\`zod's ${name} is not part of the hoist CLI bundle\`); } }`,
+      );
+    } else if (/^create\w*Method$/.test(name)) {
+      // Schemas build these methods when asked for them; only calling one fails.
+      lines.push(`export const ${name} = () => unavailable(${JSON.stringify(name)});`);
+    } else lines.push(`export const ${name} = unavailable(${JSON.stringify(name)});`);
+  }
+  for (const [, list] of source.matchAll(/^export \{([^}]*)\}(?! from)/gm)) {
+    for (const entry of list.split(",")) {
+      const name = entry
+        .trim()
+        .split(/\s+as\s+/)
+        .pop();
+      if (name && !names.has(name)) {
+        names.add(name);
+        lines.push(`export const ${name} = unavailable(${JSON.stringify(name)});`);
+      }
+    }
+  }
+  if (names.size === 0) throw new Error(`found no exports to stub in ${path}`);
+  return lines.join("\n");
+}
+
 const slimLibraries = {
   name: "slim-libraries",
   setup(builder) {
@@ -42,6 +85,23 @@ const slimLibraries = {
         ? { path: "lazy-child-process", namespace: "slim" }
         : undefined,
     );
+    // zod's JSON Schema conversion (both ways) and its ahead-of-time compiler are a third of its
+    // code, compiled by every command that parses JSON; hoist uses none of them. Their modules
+    // become stubs with the same exports that throw if ever called.
+    builder.onResolve(
+      {
+        filter:
+          /[\\/](compile|from-json-schema|json-schema-processors|to-json-schema|json-schema-generator)\.js$/,
+      },
+      (args) =>
+        /[\\/]zod[\\/]/.test(args.importer)
+          ? { path: join(args.resolveDir, args.path), namespace: "zod-stub" }
+          : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: "zod-stub" }, async (args) => ({
+      loader: "js",
+      contents: zodStub(args.path, await readFile(args.path, "utf8")),
+    }));
     builder.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
       /[\\/]zod[\\/]/.test(args.importer)
         ? { path: join(args.resolveDir, args.path), namespace: "slim" }
