@@ -93,7 +93,9 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-describe("256 MiB layers stream with flat memory", () => {
+// Each test moves 256 MiB through hashing and gzip; on a loaded 2-core CI machine that takes
+// well over the default timeout, and no assertion here is about time.
+describe("256 MiB layers stream with flat memory", { timeout: 300_000 }, () => {
   it("from a one-shot stream read uncompressed: the bytes buffered stay bounded", async () => {
     // Every byte the source produced and the reader has not received yet sits in a buffer of
     // the pipeline (hashers, the gzip side branch that computes the digest, stream queues).

@@ -692,13 +692,18 @@ describe("bearer auth, like distribution with a token server", () => {
     users: { alice: { password: "wonderland", access: [{ name: "*", actions: ["*"] }] } },
   });
 
-  /** The challenge with its realm (which differs by design: each names its own endpoint) replaced. */
+  /**
+   * The challenge with its realm (which differs by design: each names its own endpoint) replaced,
+   * and the scope's actions sorted: distribution lists them in random order.
+   */
   const challenge = async (api: Api, path: string, method = "GET") => {
     const res = await api.call(path, { method });
-    const header = String(res.headers["www-authenticate"]).replace(
-      /realm="[^"]*"/,
-      'realm="<realm>"',
-    );
+    const header = String(res.headers["www-authenticate"])
+      .replace(/realm="[^"]*"/, 'realm="<realm>"')
+      .replace(/scope="([^"]*)"/, (_, scope: string) => {
+        const [type, name, actions = ""] = scope.split(":");
+        return `scope="${type}:${name}:${actions.split(",").sort().join(",")}"`;
+      });
     return { status: res.status, codes: res.codes(), header };
   };
   /** Fetches a token from the challenge's realm, as a client does, and pushes with it. */
