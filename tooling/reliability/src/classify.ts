@@ -3,6 +3,7 @@ import { LayoutError } from "@hoist/layout";
 import { NameError } from "@hoist/name";
 import { OciError } from "@hoist/oci";
 import { RegistryError as EmbeddedRegistryError } from "@hoist/registry";
+import { TarballError } from "@hoist/tarball";
 import { TransportError } from "@hoist/transport";
 
 /** A package's error family: its name and the brand check every hoist error class has. */
@@ -18,6 +19,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily[] = [
   { name: "AuthnError", is: (v) => AuthnError.is(v) },
   { name: "TransportError", is: (v) => TransportError.is(v) },
   { name: "LayoutError", is: (v) => LayoutError.is(v) },
+  { name: "TarballError", is: (v) => TarballError.is(v) },
   { name: "RegistryError", is: (v) => EmbeddedRegistryError.is(v) },
 ];
 

@@ -38,4 +38,5 @@ export {
   type TimedRunOptions,
   timedRun,
 } from "./tally.js";
+export { type TreeSnapshot, treeChanges, treeSnapshot } from "./tree-snapshot.js";
 export { skopeoWitness, type Witness } from "./witness.js";
