@@ -28,7 +28,24 @@ export type Fault =
       kind: "redirect";
       status?: 301 | 302 | 303 | 307 | 308;
       location: string | ((request: FaultRequest) => string);
+    }
+  /** Write these bytes to the socket instead of an HTTP answer, then close it. */
+  | { kind: "raw"; data: string | Uint8Array }
+  /**
+   * Forward, then change the answer's status and headers before they are sent (a `Range` that
+   * lags behind an upload, a huge `WWW-Authenticate`). The body is forwarded unchanged.
+   */
+  | {
+      kind: "rewrite";
+      response: (answer: ForwardedAnswer, request: FaultRequest) => ForwardedAnswer;
     };
+
+/** The status and headers of a forwarded answer, as a `rewrite` fault sees and returns them. */
+export interface ForwardedAnswer {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string | string[]>;
+}
 
 /** The request a rule is matched against. */
 export interface FaultRequest {
@@ -79,8 +96,8 @@ export interface RunningFaultProxy {
   /** "127.0.0.1:PORT", usable as a registry host. */
   readonly host: string;
   readonly port: number;
-  /** Replaces every rule (and their counters). */
-  setRules(rules: readonly FaultRule[]): void;
+  /** Replaces every rule (and their counters); `seed` restarts the generator for a new run. */
+  setRules(rules: readonly FaultRule[], options?: { seed?: number }): void;
   addRule(rule: FaultRule): void;
   clearRules(): void;
   requests(): ProxyRecord[];
@@ -129,7 +146,7 @@ function matches(rule: FaultRule, request: FaultRequest): boolean {
  */
 export async function startFaultProxy(options: FaultProxyOptions): Promise<RunningFaultProxy> {
   const target = new URL(options.target);
-  const random = seededRandom(options.seed ?? 1);
+  let random = seededRandom(options.seed ?? 1);
   let rules: ActiveRule[] = (options.rules ?? []).map((rule) => ({ rule, seen: 0, applied: 0 }));
   const log: ProxyRecord[] = [];
   const stalled = new Set<ServerResponse>();
@@ -152,6 +169,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     res: ServerResponse,
     record: ProxyRecord,
     bodyFault?: { kind: "reset-body" | "truncate" | "stall-body"; afterBytes: number },
+    rewrite?: (answer: ForwardedAnswer, request: FaultRequest) => ForwardedAnswer,
   ) => {
     const upstream = httpRequest(
       {
@@ -162,8 +180,23 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
         headers: req.headers,
       },
       (answer) => {
-        record.status = answer.statusCode;
-        res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+        if (rewrite) {
+          const headers: Record<string, string | string[]> = {};
+          for (const [name, value] of Object.entries(answer.headers)) {
+            if (value !== undefined) headers[name] = value;
+          }
+          const request = {
+            method: req.method ?? "GET",
+            path: req.url ?? "/",
+            headers: req.headers,
+          };
+          const changed = rewrite({ status: answer.statusCode ?? 502, headers }, request);
+          record.status = changed.status;
+          res.writeHead(changed.status, changed.headers);
+        } else {
+          record.status = answer.statusCode;
+          res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+        }
         if (!bodyFault) {
           answer.pipe(res);
           return;
@@ -254,6 +287,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
         res.on("close", () => clearTimeout(timer));
         return;
       }
+      case "raw":
+        req.resume();
+        req.socket.end(fault.data);
+        return;
+      case "rewrite":
+        forward(req, res, record, undefined, fault.response);
+        return;
       case "redirect": {
         req.resume();
         const location =
@@ -274,8 +314,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     port,
-    setRules(next) {
+    setRules(next, setOptions = {}) {
       rules = next.map((rule) => ({ rule, seen: 0, applied: 0 }));
+      if (setOptions.seed !== undefined) random = seededRandom(setOptions.seed);
     },
     addRule(rule) {
       rules.push({ rule, seen: 0, applied: 0 });

@@ -24,6 +24,7 @@ export {
   type FaultProxyOptions,
   type FaultRequest,
   type FaultRule,
+  type ForwardedAnswer,
   type ProxyRecord,
   type RunningFaultProxy,
   startFaultProxy,
