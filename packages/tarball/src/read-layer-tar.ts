@@ -141,6 +141,10 @@ function bridge(
   };
 }
 
+function emptyBody(): { body: Readable; discard: () => Promise<void> } {
+  return { body: Readable.from([]), discard: async () => {} };
+}
+
 /**
  * Reads an uncompressed layer tar entry by entry. Names are cleaned and refused with
  * `HOIST_TARBALL_UNSAFE_PATH` when they are absolute or climb above the root (as are hard link
@@ -222,7 +226,13 @@ export async function* readLayerTar(
         continue;
       }
       const { header, stream, next } = pending;
-      const bridged = bridge(stream, (error) => failure ?? translate(error, subject, operation));
+      // tar-stream reads a directory's header only (as Go's archive/tar does: no data follows
+      // it, whatever its size field says) and never ends its stream when that size is not 0.
+      // Waiting for that end would hang on such an archive; the body of a directory is empty.
+      const bridged =
+        header.type === "directory"
+          ? emptyBody()
+          : bridge(stream, (error) => failure ?? translate(error, subject, operation));
       current = bridged;
       const type = entryType(header.type);
       const name = safeEntryName(header.name, operation);

@@ -152,6 +152,23 @@ describe("readLayerTar", () => {
     expect(error.message).toContain('"../evil"');
   });
 
+  it("reads past a directory whose header claims a size, as Go's archive/tar does, without hanging", async () => {
+    // Found by hoist's reliability suite: tar-stream never ended such a directory's stream.
+    const bytes = await rawTar([
+      { name: "d/", type: "directory" },
+      { name: "d/f", content: "hello" },
+    ]);
+    bytes.write(`${(600).toString(8).padStart(11, "0")}\0`, 124, "latin1");
+    bytes.fill(0x20, 148, 156);
+    const sum = bytes.subarray(0, 512).reduce((total, byte) => total + byte, 0);
+    bytes.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    const read = await entries(Readable.from([bytes]));
+    expect(read.map((e) => [e.name, e.type, e.size, e.content])).toEqual([
+      ["d", "directory", 0, ""],
+      ["d/f", "file", 5, "hello"],
+    ]);
+  });
+
   it("stops when aborted, before or while reading", async () => {
     const bytes = await rawTar([
       { name: "a", content: "x" },
