@@ -226,6 +226,18 @@ export async function* readLayerTar(
         continue;
       }
       const { header, stream, next } = pending;
+      // tar-stream lets an undecodable size through as null (a base-256 field it cannot read)
+      // and then waits forever for the entry's data: such a header is refused here.
+      if (!Number.isSafeInteger(header.size) || (header.size ?? -1) < 0) {
+        throw new TarballError(
+          `${subject} has an entry ${JSON.stringify(String(header.name).slice(0, 200))} whose size field cannot be read`,
+          {
+            code: "HOIST_TARBALL_INVALID_ARCHIVE",
+            operation,
+            input: String(header.name).slice(0, 200),
+          },
+        );
+      }
       // tar-stream reads a directory's header only (as Go's archive/tar does: no data follows
       // it, whatever its size field says) and never ends its stream when that size is not 0.
       // Waiting for that end would hang on such an archive; the body of a directory is empty.

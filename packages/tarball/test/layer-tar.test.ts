@@ -169,6 +169,18 @@ describe("readLayerTar", () => {
     ]);
   });
 
+  it("refuses an entry whose size field cannot be decoded, instead of waiting for its data", async () => {
+    // Found by hoist's reliability suite: tar-stream decodes this base-256 size as null.
+    const bytes = await rawTar([{ name: "a", content: "" }]);
+    bytes.write("\x86000000000", 124, 12, "latin1");
+    bytes.fill(0x20, 148, 156);
+    const sum = bytes.subarray(0, 512).reduce((total, byte) => total + byte, 0);
+    bytes.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    const error = await tarballFailure(entries(Readable.from([bytes])));
+    expect(error.code).toBe("HOIST_TARBALL_INVALID_ARCHIVE");
+    expect(error.message).toContain("size field");
+  });
+
   it("stops when aborted, before or while reading", async () => {
     const bytes = await rawTar([
       { name: "a", content: "x" },
