@@ -1,3 +1,6 @@
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import { classifyError, type ErrorFamily, type Tally } from "../src/index.js";
 
@@ -18,11 +21,28 @@ export interface FuzzTarget<T> {
 
 type Verdict = { kind: "value" } | { kind: "typed"; code: string } | { kind: "bad"; why: string };
 
+/** One input must settle within this; a parser that hangs on its input is a failure too. */
+const INPUT_BOUND_MS = 10_000;
+
+function bounded(work: unknown): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HangError(`no answer within ${INPUT_BOUND_MS} ms`)),
+      INPUT_BOUND_MS,
+    );
+  });
+  return Promise.race([Promise.resolve(work), hang]).finally(() => clearTimeout(timer));
+}
+
+class HangError extends Error {}
+
 async function judge<T>(target: FuzzTarget<T>, input: T): Promise<Verdict> {
   let value: unknown;
   try {
-    value = await target.parse(input);
+    value = await bounded(target.parse(input));
   } catch (error) {
+    if (error instanceof HangError) return { kind: "bad", why: `hang: ${error.message}` };
     const classification = classifyError(error, target.families);
     if (classification.typed) return { kind: "typed", code: classification.code };
     return { kind: "bad", why: classification.reason };
@@ -42,9 +62,17 @@ async function judge<T>(target: FuzzTarget<T>, input: T): Promise<Verdict> {
   return problem ? { kind: "bad", why: `wrong value: ${problem}` } : { kind: "value" };
 }
 
+let saved = 0;
+
+/** A short form of an input for the report; a long one is saved whole to a file. */
 function show(input: unknown): string {
   const text = fc.stringify(input);
-  return text.length > 300 ? `${text.slice(0, 300)}… (${text.length} chars)` : text;
+  if (text.length <= 300) return text;
+  const file = join(tmpdir(), `hoist-fuzz-input-${process.pid}-${++saved}.txt`);
+  const whole =
+    input instanceof Uint8Array ? `base64:${Buffer.from(input).toString("base64")}` : text;
+  writeFileSync(file, whole);
+  return `${text.slice(0, 300)}… (${text.length} chars, whole input in ${file})`;
 }
 
 /**

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { configFileKeychain, findCredential } from "@hoist/authn";
 import { createLayout, openLayout, parseLayoutFile } from "@hoist/layout";
 import { Digest, type ParseOptions, parseReference, Registry, Repository, Tag } from "@hoist/name";
@@ -15,6 +17,7 @@ import {
   randomImage,
   randomIndex,
 } from "@hoist/oci";
+import { isSafeEntryName, openTarball, readLayerTar } from "@hoist/tarball";
 import {
   inspectToken,
   nextLink,
@@ -36,6 +39,7 @@ import {
   tokens,
 } from "./fuzz-inputs.js";
 import { fuzz } from "./fuzz-runner.js";
+import { paxEntry, rawTar } from "./raw-tar.js";
 import { expectClean, tempDir, useTally } from "./support.js";
 
 // Arbitrary input to each of hoist's parsers yields a value or the package's own error class:
@@ -545,5 +549,128 @@ describe("fuzz: docker config files (@hoist/authn)", () => {
       runs: IO_RUNS,
     });
     expectClean(tally);
+  });
+});
+
+describe("fuzz: docker tarballs and layer tars (@hoist/tarball)", () => {
+  const archiveTally = useTally("fuzz: docker tarballs");
+  const layerTally = useTally("fuzz: layer tars");
+  const tarballOrOci = families("TarballError", "OciError");
+
+  /** Byte-level edits of a valid archive: header fields, sizes, names, checksums, cuts. */
+  function byteMutations(seed: Uint8Array): fc.Arbitrary<Uint8Array> {
+    const edit = fc.tuple(fc.nat(seed.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(3));
+    return fc
+      .tuple(
+        fc.array(edit, { minLength: 1, maxLength: 8 }),
+        fc.option(fc.nat(seed.length)),
+        fc.boolean(),
+      )
+      .map(([edits, cut, fixChecksums]) => {
+        const bytes = Buffer.from(seed);
+        for (const [at, value, spread] of edits) {
+          // Most edits land in the first bytes of a 512-byte block: names, modes, sizes.
+          const block = Math.floor(at / 512) * 512;
+          const offset = spread === 0 ? at : block + (at % 160);
+          bytes[Math.min(offset, bytes.length - 1)] = value;
+        }
+        // Half the inputs get valid header checksums, so the edits reach past the first check.
+        if (fixChecksums) {
+          for (let block = 0; block + 512 <= bytes.length; block += 512) {
+            if (bytes.toString("latin1", block + 257, block + 262) !== "ustar") continue;
+            bytes.fill(0x20, block + 148, block + 156);
+            let sum = 0;
+            for (let i = block; i < block + 512; i++) sum += bytes[i] ?? 0;
+            bytes.write(`${sum.toString(8).padStart(6, "0")}\0 `, block + 148, "latin1");
+          }
+        }
+        return cut === null ? bytes : bytes.subarray(0, cut);
+      });
+  }
+
+  it("openTarball and reading its image: a value or a TarballError/OciError", async () => {
+    const layer = rawTar([
+      { name: "etc/", type: "5" },
+      { name: "etc/motd", content: "hello" },
+      { name: "etc/link", type: "2", linkname: "motd" },
+    ]);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        rootfs: {
+          type: "layers",
+          diff_ids: [`sha256:${createHash("sha256").update(layer).digest("hex")}`],
+        },
+      }),
+    );
+    const archive = rawTar([
+      { name: "config.json", content: config },
+      { name: "layer.tar", content: layer },
+      {
+        name: "manifest.json",
+        content: JSON.stringify([
+          { Config: "config.json", RepoTags: ["a:b"], Layers: ["layer.tar"] },
+        ]),
+      },
+    ]);
+    const dir = await tempDir();
+    const path = join(dir, "fuzz.tar");
+    await fuzz(archiveTally, {
+      input: fc.oneof(
+        { weight: 8, arbitrary: byteMutations(archive) },
+        { weight: 1, arbitrary: anyBytes },
+      ),
+      families: tarballOrOci,
+      parse: async (bytes) => {
+        await writeFile(path, bytes);
+        const tarball = await openTarball(path);
+        try {
+          const image = await tarball.image();
+          for (const l of await image.layers()) {
+            for await (const _ of await l.uncompressed()) {
+              // read it all: verification happens at the end
+            }
+          }
+          return image;
+        } finally {
+          await tarball.close();
+        }
+      },
+      seed: 1414,
+      runs: IO_RUNS,
+    });
+    expectClean(archiveTally);
+  });
+
+  it("readLayerTar: entries or a TarballError", async () => {
+    const layer = rawTar([
+      { name: "a/", type: "5" },
+      { name: "a/b", content: "x".repeat(700) },
+      { name: "a/c", type: "1", linkname: "a/b" },
+      paxEntry({ path: "a/long-name-from-pax" }),
+      { name: "ignored", content: "y" },
+    ]);
+    await fuzz(layerTally, {
+      input: fc.oneof(
+        { weight: 8, arbitrary: byteMutations(layer) },
+        { weight: 1, arbitrary: anyBytes },
+      ),
+      families: tarballOrOci,
+      parse: async (bytes) => {
+        const names: string[] = [];
+        for await (const entry of readLayerTar(Readable.from([bytes]))) {
+          names.push(entry.name);
+          if (!isSafeEntryName(entry.name)) throw new Error(`unsafe name "${entry.name}" passed`);
+          for await (const _ of entry.body) {
+            // drain
+          }
+        }
+        return names;
+      },
+      seed: 1515,
+      runs: RUNS,
+    });
+    expectClean(layerTally);
   });
 });
