@@ -39,6 +39,8 @@ export const OCI_ERROR_CODES = [
   "HOIST_OCI_INVALID_ARGUMENT",
   /** Reading a local file failed; `cause` holds the system error. */
   "HOIST_OCI_READ_FAILED",
+  /** `validateImage`/`validateIndex` found content that disagrees with what describes it. */
+  "HOIST_OCI_VALIDATION_FAILED",
 ] as const;
 
 /** One of {@link OCI_ERROR_CODES}. */

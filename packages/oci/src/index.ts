@@ -88,6 +88,7 @@ export {
   randomImage,
   randomIndex,
 } from "./random.js";
+export { rebase } from "./rebase.js";
 export {
   ConfigFileSchema,
   ContainerConfigSchema,
@@ -109,4 +110,5 @@ export type {
   Platform,
   RootFS,
 } from "./types.js";
+export { type ValidateOptions, validateImage, validateIndex } from "./validate.js";
 export { readDescriptorData, verifyBytes } from "./verified-read.js";

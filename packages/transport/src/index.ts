@@ -28,6 +28,7 @@ export {
   type RetryPolicy,
   type RetryPolicyOptions,
 } from "./retry-policy.js";
+export type { ResponseInfo } from "./send.js";
 export type { RequestOptions, Session } from "./session.js";
 export type { TokenGrant, TokenResponse } from "./token-exchange.js";
 export {

@@ -40,22 +40,53 @@ function toSendable(source: BodySource): string | Uint8Array | Readable {
   );
 }
 
-export function prepareBody(body: RequestBody | undefined): PreparedBody | undefined {
-  if (body === undefined || body === null) return undefined;
+/**
+ * Prepares a request body. `contentLength` announces the length of a stream or function body
+ * (sent as Content-Length instead of chunked encoding; undici fails the request if the body
+ * turns out longer or shorter). For bytes and strings it must match their length.
+ */
+export function prepareBody(
+  body: RequestBody | undefined,
+  contentLength?: number,
+): PreparedBody | undefined {
+  if (contentLength !== undefined && !(Number.isSafeInteger(contentLength) && contentLength >= 0)) {
+    throw new TransportError(
+      `contentLength must be a whole number of bytes, 0 or more; got ${JSON.stringify(contentLength)}.`,
+      { code: "HOIST_TRANSPORT_INVALID_OPTIONS", operation: "request" },
+    );
+  }
+  if (body === undefined || body === null) {
+    if (contentLength !== undefined && contentLength !== 0) {
+      throw new TransportError(`contentLength is ${contentLength} but the request has no body.`, {
+        code: "HOIST_TRANSPORT_INVALID_OPTIONS",
+        operation: "request",
+      });
+    }
+    return undefined;
+  }
+  const fixed = (length: number) => {
+    if (contentLength !== undefined && contentLength !== length) {
+      throw new TransportError(
+        `contentLength is ${contentLength} but the body is ${length} bytes; leave contentLength out for bytes and strings.`,
+        { code: "HOIST_TRANSPORT_INVALID_OPTIONS", operation: "request" },
+      );
+    }
+    return length;
+  };
   if (typeof body === "string") {
-    return { replayable: true, length: Buffer.byteLength(body), open: async () => body };
+    return { replayable: true, length: fixed(Buffer.byteLength(body)), open: async () => body };
   }
   if (body instanceof Uint8Array) {
-    return { replayable: true, length: body.byteLength, open: async () => body };
+    return { replayable: true, length: fixed(body.byteLength), open: async () => body };
   }
   if (typeof body === "function") {
-    return { replayable: true, length: undefined, open: async () => toSendable(await body()) };
+    return { replayable: true, length: contentLength, open: async () => toSendable(await body()) };
   }
   const sendable = toSendable(body);
   let used = false;
   return {
     replayable: false,
-    length: undefined,
+    length: contentLength,
     async open() {
       if (used) {
         throw new TransportError(

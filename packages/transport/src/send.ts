@@ -28,6 +28,9 @@ export interface Engine {
   readonly limiter: HostLimiter;
   readonly userAgent: string;
   readonly debug: ((line: string) => void) | undefined;
+  /** Lower-case names; sent with every request unless the request sets the same header. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly onResponse: ((response: ResponseInfo) => void) | undefined;
   /** Aborted when the transport closes. */
   readonly closed: AbortSignal;
 }
@@ -43,6 +46,14 @@ export interface SendOptions {
   /** Whether the request may be sent more than once (idempotent and replayable). */
   retryable: boolean;
   policy?: RetryPolicy | undefined;
+}
+
+/** What `onResponse` sees of each answer: never a body, and the URL redacted. */
+export interface ResponseInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  readonly headers: Headers;
 }
 
 /** One HTTP answer, after the transport's retries. */
@@ -88,7 +99,11 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
   const signal = combineSignals(options.signal, engine.closed);
   const redacted = redactUrl(options.url);
   const started = engine.clock.now();
-  const headers: Record<string, string> = { "user-agent": engine.userAgent, ...options.headers };
+  const headers: Record<string, string> = {
+    ...engine.headers,
+    "user-agent": engine.userAgent,
+    ...options.headers,
+  };
   if (options.body?.length !== undefined && headers["content-length"] === undefined) {
     headers["content-length"] = String(options.body.length);
   }
@@ -159,6 +174,19 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
         `<-- ${answer.statusCode} ${statusText(answer.statusCode)} ${options.method} ${redacted} (${engine.clock.now() - attemptStart} ms)`,
       );
       logHeaders(engine.debug, responseHeaders.entries());
+    }
+    if (engine.onResponse) {
+      // An observer's bug must not turn a good answer into a failed request.
+      try {
+        engine.onResponse({
+          method: options.method,
+          url: redacted,
+          status: answer.statusCode,
+          headers: responseHeaders,
+        });
+      } catch (error) {
+        engine.debug?.(`onResponse threw: ${(error as Error)?.message ?? String(error)}`);
+      }
     }
     const base = {
       status: answer.statusCode,

@@ -41,6 +41,11 @@ export interface RequestOptions {
   /** Extra request headers. Authorization is the session's job and is refused here. */
   headers?: Readonly<Record<string, string>>;
   body?: RequestBody;
+  /**
+   * Byte length of a stream or function body, sent as Content-Length (registries such as
+   * GHCR want it on uploads). Without it such bodies go out with chunked encoding.
+   */
+  contentLength?: number;
   signal?: AbortSignal;
   /** Scopes this request needs (e.g. push, or pull on a mount source); added to the session's. */
   scopes?: readonly string[];
@@ -369,7 +374,7 @@ class RegistrySession implements Session {
       headers[lower] = value;
     }
     if (options.scopes) this.addScopes(options.scopes);
-    const body = prepareBody(options.body);
+    const body = prepareBody(options.body, options.contentLength);
     const signal = options.signal;
     const policy: RetryPolicy | undefined =
       typeof options.retry === "object"

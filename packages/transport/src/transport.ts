@@ -13,7 +13,7 @@ import {
 } from "./ping.js";
 import { raceSignal } from "./race-signal.js";
 import { type RetryPolicy, type RetryPolicyOptions, resolveRetryPolicy } from "./retry-policy.js";
-import type { Engine } from "./send.js";
+import type { Engine, ResponseInfo } from "./send.js";
 import { createSession, credentialOf, type Session } from "./session.js";
 import {
   DEFAULT_CLIENT_ID,
@@ -50,6 +50,18 @@ export interface TransportOptions {
   clientId?: string;
   /** Receives one line per request, response, retry and token exchange, secrets redacted. */
   debug?: (line: string) => void;
+  /**
+   * Extra headers for every request (docker config.json's `HttpHeaders`). A request's own
+   * headers win; User-Agent is the transport's. Credentials and framing headers
+   * (Authorization, Cookie, Host, Content-Length, …) are refused: they would travel to every
+   * host, token realms and redirect targets included.
+   */
+  headers?: Record<string, string>;
+  /**
+   * Sees the status and headers of every answer, each attempt and redirect hop included
+   * (to collect `Warning: 299` headers, say). The URL is redacted; the body is not offered.
+   */
+  onResponse?: (response: ResponseInfo) => void;
   /** Time source for backoff, Retry-After, token expiry and rate limits. Default: the system clock. */
   clock?: Clock;
   /**
@@ -199,6 +211,47 @@ async function resolveAuthenticator(
   }
 }
 
+/** Header names `headers` may not set: credentials, cookies and message framing. */
+const RESERVED_HEADERS = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "upgrade",
+  "te",
+  "expect",
+  "keep-alive",
+  "user-agent",
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function extraHeaders(input: TransportOptions["headers"]): Record<string, string> {
+  if (input === undefined) return {};
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw invalid("headers must be an object of header names to string values.");
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (!HEADER_NAME.test(name))
+      throw invalid(`headers: ${JSON.stringify(name)} is not a valid header name.`);
+    if (typeof value !== "string" || !HEADER_VALUE.test(value)) {
+      throw invalid(`headers: the value of ${name} must be a string without control characters.`);
+    }
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower)) {
+      throw invalid(
+        `headers: ${name} cannot be set for every request; credentials and framing headers are the transport's job.`,
+      );
+    }
+    out[lower] = value;
+  }
+  return out;
+}
+
 /** Creates a transport that owns one undici connection pool (unless given a dispatcher). */
 export function createTransport(options: TransportOptions = {}): Transport {
   if (options.userAgent !== undefined && !isValidUserAgentSuffix(options.userAgent)) {
@@ -209,6 +262,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
   if (options.debug !== undefined && typeof options.debug !== "function") {
     throw invalid("debug must be a function that takes one line of text.");
   }
+  if (options.onResponse !== undefined && typeof options.onResponse !== "function") {
+    throw invalid("onResponse must be a function that takes one response.");
+  }
+  const headers = extraHeaders(options.headers);
   const clock = options.clock ?? systemClock;
   const retry = resolveRetryPolicy(options.retry);
   const maxRedirects = numberOption(options, "maxRedirects", 5, 0, 20);
@@ -233,6 +290,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
     limiter: new HostLimiter(hostLimitsResolver(options.hostLimits), clock),
     userAgent: userAgent(options.userAgent),
     debug: options.debug,
+    headers,
+    onResponse: options.onResponse,
     closed: closer.signal,
   };
   const tokens = new TokenStore(clock);

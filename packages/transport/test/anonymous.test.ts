@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { manualClock, useDockerRegistry } from "@hoist/harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTransport, nextLink, RegistryError, TransportError } from "../src/index.js";
@@ -105,6 +106,35 @@ describe("an anonymous registry (docker-registry, no auth)", () => {
     expect(log.text()).not.toMatch(/_state=(?!REDACTED)/);
   });
 
+  it("sends Content-Length for a streamed body when told its length", async () => {
+    const session = await transport.session({ registry: registryAt(registry().host) });
+    const bytes = new TextEncoder().encode("streamed with a length");
+    const started = await session.request({
+      method: "POST",
+      path: "/v2/anon/length/blobs/uploads/",
+      expectStatus: [202],
+    });
+    await started.discard();
+    const url = new URL(started.headers.get("location") ?? "", started.url);
+    url.searchParams.set("digest", digestOf(bytes));
+    const log = debugLog();
+    const logged = createTransport({ debug: log.debug });
+    try {
+      const put = await (await logged.session({ registry: registryAt(registry().host) })).request({
+        method: "PUT",
+        url,
+        body: () => Readable.from([bytes.subarray(0, 5), bytes.subarray(5)]),
+        contentLength: bytes.length,
+        expectStatus: [201],
+      });
+      await put.discard();
+    } finally {
+      await logged.close();
+    }
+    expect(log.text()).toContain(`content-length: ${bytes.length}`);
+    expect(log.text()).not.toContain("transfer-encoding");
+  });
+
   it("rejects bad request options with typed errors", async () => {
     const session = await transport.session({ registry: registryAt(registry().host) });
     const cases: Array<[Record<string, unknown>, RegExp]> = [
@@ -116,6 +146,9 @@ describe("an anonymous registry (docker-registry, no auth)", () => {
       ],
       [{ method: "G E T", path: "/v2/" }, /HTTP method/],
       [{ method: "GET", url: "not a url" }, /not an absolute URL/],
+      [{ method: "PUT", path: "/v2/", body: "abc", contentLength: 2 }, /the body is 3 bytes/],
+      [{ method: "PUT", path: "/v2/", contentLength: 5 }, /has no body/],
+      [{ method: "PUT", path: "/v2/", body: () => "x", contentLength: -1 }, /whole number/],
     ];
     for (const [options, message] of cases) {
       const error = await caught(() => session.request(options as never));

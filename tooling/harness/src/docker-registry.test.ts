@@ -1,7 +1,11 @@
+import { execFileSync } from "node:child_process";
+import { buffer } from "node:stream/consumers";
 import { describe, expect, it } from "vitest";
-import { startDockerRegistry, useDockerRegistry } from "./docker-registry.js";
+import { startDockerRegistry } from "./docker-registry.js";
+import { generatedTar } from "./generated-tar.js";
 import { plainGet } from "./http-get.js";
 import { findBinary, MissingBinaryError } from "./system-binary.js";
+import { useDockerRegistry } from "./use-docker-registry.js";
 
 describe("docker-registry harness", () => {
   const registry = useDockerRegistry();
@@ -33,5 +37,17 @@ describe("missing binaries", () => {
     const attempt = () => findBinary("hoist-no-such-binary", { debianPackage: "hoist-nothing" });
     expect(attempt).toThrow(MissingBinaryError);
     expect(attempt).toThrow(/sudo apt-get install -y hoist-nothing/);
+  });
+});
+
+describe("generated tar streams", () => {
+  it("are valid tar archives of the asked size, the same for the same seed", async () => {
+    const size = 3 * 1024 * 1024 + 123;
+    const bytes = await buffer(generatedTar(size, { seed: 5 }));
+    expect(bytes.length % 512).toBe(0);
+    expect(bytes.equals(await buffer(generatedTar(size, { seed: 5 })))).toBe(true);
+    expect(bytes.equals(await buffer(generatedTar(size, { seed: 6 })))).toBe(false);
+    const listing = execFileSync("tar", ["-tvf", "-"], { input: bytes, encoding: "utf8" });
+    expect(listing).toMatch(new RegExp(`\\s${size}\\s.*data\\.bin`));
   });
 });

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll } from "vitest";
 import { freePort } from "./free-port.js";
 import { findBinary } from "./system-binary.js";
 import { waitForHttp } from "./wait-for-http.js";
@@ -178,25 +177,4 @@ export async function startDockerRegistry(
   }
   if (!options.storageRoot) await rm(storageRoot, { recursive: true, force: true });
   throw lastError;
-}
-
-/**
- * Starts a docker-registry before the tests of the calling file and stops it after them.
- * Returns a getter, valid inside tests and hooks.
- */
-export function useDockerRegistry(
-  options: DockerRegistryOptions = {},
-): () => RunningDockerRegistry {
-  let registry: RunningDockerRegistry | undefined;
-  beforeAll(async () => {
-    registry = await startDockerRegistry(options);
-  });
-  afterAll(async () => {
-    await registry?.stop();
-  });
-  return () => {
-    if (!registry)
-      throw new Error("useDockerRegistry(): the registry is only available inside tests and hooks");
-    return registry;
-  };
 }

@@ -17,12 +17,24 @@ export type Fault =
   | { kind: "reset-body"; afterBytes: number }
   /** Forward, send the headers (with the full Content-Length) and `afterBytes` bytes, then close cleanly. */
   | { kind: "truncate"; afterBytes: number }
+  /** Forward, let the origin answer, then reset the connection before any of the answer is sent. */
+  | { kind: "lose-response" }
   /** Wait `ms`, then forward normally. */
   | { kind: "delay"; ms: number }
   /** Never answer (until the client gives up or the proxy stops). */
   | { kind: "stall" }
   /** Forward, send the headers and `afterBytes` body bytes, then go silent. */
   | { kind: "stall-body"; afterBytes: number }
+  /**
+   * Forward, changing what goes upstream and what comes back: drop a request's `Range` (an
+   * origin that ignores ranges), rewrite a response's `Range` or strip `Docker-Content-Digest`
+   * (registries with quirks). The body passes through unchanged.
+   */
+  | {
+      kind: "rewrite";
+      requestHeaders?: (headers: IncomingHttpHeaders, request: FaultRequest) => IncomingHttpHeaders;
+      response?: (answer: RewrittenAnswer, request: FaultRequest) => RewrittenAnswer;
+    }
   /** Answer with a redirect instead of forwarding. */
   | {
       kind: "redirect";
@@ -30,21 +42,12 @@ export type Fault =
       location: string | ((request: FaultRequest) => string);
     }
   /** Write these bytes to the socket instead of an HTTP answer, then close it. */
-  | { kind: "raw"; data: string | Uint8Array }
-  /**
-   * Forward, then change the answer's status and headers before they are sent (a `Range` that
-   * lags behind an upload, a huge `WWW-Authenticate`). The body is forwarded unchanged.
-   */
-  | {
-      kind: "rewrite";
-      response: (answer: ForwardedAnswer, request: FaultRequest) => ForwardedAnswer;
-    };
+  | { kind: "raw"; data: string | Uint8Array };
 
-/** The status and headers of a forwarded answer, as a `rewrite` fault sees and returns them. */
-export interface ForwardedAnswer {
+/** A response's status and headers, as a `rewrite` fault sees and returns them. */
+export interface RewrittenAnswer {
   status: number;
-  /** Lower-case names. */
-  headers: Record<string, string | string[]>;
+  headers: IncomingHttpHeaders;
 }
 
 /** The request a rule is matched against. */
@@ -117,6 +120,11 @@ function seededRandom(seed: number): () => number {
   };
 }
 
+/** Headers a rewrite set to undefined are dropped (node:http refuses undefined values). */
+function definedHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== undefined));
+}
+
 interface ActiveRule {
   rule: FaultRule;
   seen: number;
@@ -168,35 +176,44 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     req: IncomingMessage,
     res: ServerResponse,
     record: ProxyRecord,
-    bodyFault?: { kind: "reset-body" | "truncate" | "stall-body"; afterBytes: number },
-    rewrite?: (answer: ForwardedAnswer, request: FaultRequest) => ForwardedAnswer,
+    bodyFault?:
+      | { kind: "reset-body" | "truncate" | "stall-body"; afterBytes: number }
+      | { kind: "lose-response" },
+    rewrite?: Extract<Fault, { kind: "rewrite" }>,
   ) => {
+    const request: FaultRequest = {
+      method: (req.method ?? "GET").toUpperCase(),
+      path: req.url ?? "/",
+      headers: req.headers,
+    };
     const upstream = httpRequest(
       {
         hostname: target.hostname,
         port: target.port,
         method: req.method,
         path: req.url,
-        headers: req.headers,
+        headers: rewrite?.requestHeaders
+          ? definedHeaders(rewrite.requestHeaders({ ...req.headers }, request))
+          : req.headers,
       },
       (answer) => {
-        if (rewrite) {
-          const headers: Record<string, string | string[]> = {};
-          for (const [name, value] of Object.entries(answer.headers)) {
-            if (value !== undefined) headers[name] = value;
-          }
-          const request = {
-            method: req.method ?? "GET",
-            path: req.url ?? "/",
-            headers: req.headers,
-          };
-          const changed = rewrite({ status: answer.statusCode ?? 502, headers }, request);
+        if (rewrite?.response) {
+          const changed = rewrite.response(
+            { status: answer.statusCode ?? 502, headers: { ...answer.headers } },
+            request,
+          );
           record.status = changed.status;
-          res.writeHead(changed.status, changed.headers);
-        } else {
-          record.status = answer.statusCode;
-          res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+          res.writeHead(changed.status, definedHeaders(changed.headers));
+          answer.pipe(res);
+          return;
         }
+        if (bodyFault?.kind === "lose-response") {
+          answer.resume();
+          answer.on("end", () => res.socket?.resetAndDestroy());
+          return;
+        }
+        record.status = answer.statusCode;
+        res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
         if (!bodyFault) {
           answer.pipe(res);
           return;
@@ -291,9 +308,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
         req.resume();
         req.socket.end(fault.data);
         return;
-      case "rewrite":
-        forward(req, res, record, undefined, fault.response);
-        return;
       case "redirect": {
         req.resume();
         const location =
@@ -303,6 +317,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
         res.end();
         return;
       }
+      case "rewrite":
+        forward(req, res, record, undefined, fault);
+        return;
       default:
         forward(req, res, record, fault);
     }

@@ -17,15 +17,14 @@ export {
   type DockerRegistryOptions,
   type RunningDockerRegistry,
   startDockerRegistry,
-  useDockerRegistry,
 } from "./docker-registry.js";
 export {
   type Fault,
   type FaultProxyOptions,
   type FaultRequest,
   type FaultRule,
-  type ForwardedAnswer,
   type ProxyRecord,
+  type RewrittenAnswer,
   type RunningFaultProxy,
   startFaultProxy,
 } from "./fault-proxy.js";
@@ -35,6 +34,7 @@ export {
   startForwardProxy,
 } from "./forward-proxy.js";
 export { freePort } from "./free-port.js";
+export { type GeneratedTarOptions, generatedTar } from "./generated-tar.js";
 export {
   type OriginHandler,
   type RecordedRequest,
@@ -54,4 +54,5 @@ export {
   type TokenServerOptions,
   type TokenServerUser,
 } from "./token-server.js";
+export { useDockerRegistry } from "./use-docker-registry.js";
 export { type WaitForHttpOptions, waitForHttp } from "./wait-for-http.js";

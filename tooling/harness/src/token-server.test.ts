@@ -59,4 +59,47 @@ describe("token server and registry", () => {
       await proxy.stop();
     }
   });
+
+  it("loses an answer after the origin has acted on the request", async () => {
+    const proxy = await startFaultProxy({
+      target: env().registry.url,
+      rules: [{ path: "/v2/", times: 1, fault: { kind: "lose-response" } }],
+    });
+    try {
+      await expect(plainGet(`${proxy.url}/v2/`)).rejects.toThrow(/ECONNRESET|socket hang up/);
+      expect(await env().registry.waitForLog('"GET /v2/ HTTP/1.1" 401')).toBeTruthy();
+      expect((await plainGet(`${proxy.url}/v2/`)).status).toBe(401);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("rewrites request and response headers on the way through", async () => {
+    const proxy = await startFaultProxy({
+      target: env().registry.url,
+      rules: [
+        {
+          path: "/v2/",
+          fault: {
+            kind: "rewrite",
+            requestHeaders: (headers) => ({ ...headers, "x-dropped": undefined }),
+            response: ({ status, headers }) => ({
+              status: status === 401 ? 299 : status,
+              headers: { ...headers, "www-authenticate": undefined, "x-rewritten": "yes" },
+            }),
+          },
+        },
+      ],
+    });
+    try {
+      const res = await plainGet(`${proxy.url}/v2/`, { "x-dropped": "1" });
+      expect(res.status).toBe(299);
+      expect(res.headers["x-rewritten"]).toBe("yes");
+      expect(res.headers["www-authenticate"]).toBeUndefined();
+      expect(JSON.parse(res.body).errors[0].code).toBe("UNAUTHORIZED");
+      expect(proxy.requests()[0]).toMatchObject({ fault: "rewrite", status: 299 });
+    } finally {
+      await proxy.stop();
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { dirname, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   importsOf,
+  isBundledApp,
   isTestFile,
   packageNameOf,
   rootPackageJson,
@@ -65,8 +66,11 @@ interface Finding {
 function check(pkg: WorkspacePackage): { findings: Finding[]; used: Set<string> } {
   const findings: Finding[] = [];
   const used = new Set<string>();
-  const declared = runtimeDeclared(pkg);
   const devDeclared = new Set(Object.keys(pkg.json.devDependencies ?? {}));
+  // A bundled app compiles its imports into its dist: devDependencies are its runtime too.
+  const declared = isBundledApp(pkg)
+    ? new Set([...runtimeDeclared(pkg), ...devDeclared])
+    : runtimeDeclared(pkg);
   const allowed = ALLOWED[pkg.json.name];
   for (const file of [
     ...sourceFiles(resolve(pkg.path, "src")),
@@ -135,3 +139,15 @@ describe.each(
     }
   });
 });
+
+describe.each(packages.filter(isBundledApp).map((pkg) => [pkg.json.name, pkg] as const))(
+  "bundled %s",
+  (_, pkg) => {
+    it("has no runtime dependencies, only optional peers left external", () => {
+      expect(pkg.json.dependencies ?? {}).toEqual({});
+      for (const name of Object.keys(pkg.json.peerDependencies ?? {})) {
+        expect(pkg.json.peerDependenciesMeta?.[name]?.optional, name).toBe(true);
+      }
+    });
+  },
+);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { publicPackages, ROOT, type WorkspacePackage } from "./workspace.js";
 
 const run = promisify(execFile);
@@ -26,17 +26,28 @@ function closure(pkg: WorkspacePackage, seen = new Set<string>()): Set<string> {
 }
 
 let workdir: string;
-const tarballs = new Map<string, string>();
+// Promises, so that packages installing concurrently share one pack of a common dependency.
+const tarballs = new Map<string, Promise<string>>();
 
-async function pack(pkg: WorkspacePackage): Promise<string> {
-  const cached = tarballs.get(pkg.json.name);
-  if (cached) return cached;
+function pack(pkg: WorkspacePackage): Promise<string> {
+  let packed = tarballs.get(pkg.json.name);
+  if (!packed) {
+    packed = packOnce(pkg);
+    tarballs.set(pkg.json.name, packed);
+  }
+  return packed;
+}
+
+async function packOnce(pkg: WorkspacePackage): Promise<string> {
   const destination = join(workdir, "tarballs", pkg.json.name.replace("/", "-"));
   await mkdir(destination, { recursive: true });
   // pnpm pack rewrites workspace: ranges into real versions, as a publish would.
-  const [command, ...args] = PNPM_CLI
-    ? [process.execPath, PNPM_CLI]
-    : ["npx", "--yes", "pnpm@12.4.2"];
+  // pnpm may be a JavaScript entry point or a native executable.
+  const [command, ...args] = !PNPM_CLI
+    ? ["npx", "--yes", "pnpm@12.4.2"]
+    : /\.[cm]?js$/.test(PNPM_CLI)
+      ? [process.execPath, PNPM_CLI]
+      : [PNPM_CLI];
   await run(command as string, [...args, "pack", "--pack-destination", destination], {
     cwd: pkg.path,
   });
@@ -46,7 +57,6 @@ async function pack(pkg: WorkspacePackage): Promise<string> {
   const { stdout: manifest } = await run("tar", ["-xzOf", path, "package/package.json"]);
   if (manifest.includes("workspace:"))
     throw new Error(`${pkg.json.name}'s tarball still has workspace: ranges`);
-  tarballs.set(pkg.json.name, path);
   return path;
 }
 
@@ -62,9 +72,10 @@ afterAll(async () => {
 describe.each(published.map((pkg) => [pkg.json.name, pkg] as const))(
   "%s installed alone",
   (name, pkg) => {
-    it("installs from its tarball, imports, and type-checks in a fresh project", {
-      timeout: 240_000,
-    }, async () => {
+    // Concurrent: each install mostly waits on the npm registry.
+    it.concurrent("installs from its tarball, imports, and type-checks in a fresh project", {
+      timeout: 300_000,
+    }, async ({ expect }) => {
       const needed = [...closure(pkg)];
       const files = Object.fromEntries(
         await Promise.all(
@@ -107,6 +118,22 @@ describe.each(published.map((pkg) => [pkg.json.name, pkg] as const))(
       const local = await import(pathToFileURL(join(pkg.path, "dist/index.js")).href);
       expect(JSON.parse(stdout)).toEqual(Object.keys(local).sort());
       expect(Object.keys(local).length).toBeGreaterThan(0);
+
+      // A command-line package's executables run from the install, bundled code and all.
+      if (pkg.json.bin) {
+        const bins = typeof pkg.json.bin === "string" ? { [name]: pkg.json.bin } : pkg.json.bin;
+        for (const bin of Object.keys(bins)) {
+          const { stdout: version } = await run(
+            join(project, "node_modules/.bin", bin),
+            ["version"],
+            {
+              cwd: project,
+              env: { PATH: process.env.PATH, HOME: project },
+            },
+          );
+          expect(version, `${bin} version`).toBe(`${pkg.json.version}\n`);
+        }
+      }
 
       // Its declarations type-check for a strict consumer that resolves like Node.
       await writeFile(

@@ -20,6 +20,7 @@ export interface PackageJson {
   repository?: { directory?: string };
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   optionalDependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   scripts?: Record<string, string>;
@@ -53,6 +54,19 @@ export function workspacePackages(): WorkspacePackage[] {
     }
   }
   return found;
+}
+
+/**
+ * An app published as a bundle (apps/hoist): its runtime imports are compiled into its dist,
+ * so they are devDependencies, and only what it imports at run time stays external (optional
+ * peer dependencies, such as the cloud keychain plugins).
+ */
+export function isBundledApp(pkg: WorkspacePackage): boolean {
+  return (
+    pkg.dir.startsWith("apps/") &&
+    pkg.json.bin !== undefined &&
+    existsSync(join(pkg.path, "build.mjs"))
+  );
 }
 
 /** The packages that are published to npm. */

@@ -1,0 +1,388 @@
+import { pipeline, type Readable, Transform } from "node:stream";
+import type { Repository } from "@hoist/name";
+import type { Hash, Layer, StreamLayer } from "@hoist/oci";
+import type { Session } from "@hoist/transport";
+import type { BlobKnowledge } from "./blob-knowledge.js";
+import type { RemoteClient } from "./client.js";
+import { RemoteError } from "./errors.js";
+import type { BlobCounter, ProgressTracker } from "./progress.js";
+import { translateError, translating } from "./translate-error.js";
+import {
+  type ChunkSender,
+  cancelUpload,
+  chunksOf,
+  sendChunk,
+  uploadLocation,
+  withDigest,
+} from "./upload-session.js";
+
+/** One blob to put into a repository. */
+export interface BlobJob {
+  /** Where the bytes come from (`compressed()` is the blob as stored). */
+  layer: Layer;
+  /** Undefined for a streamed layer: its digest is learned while it uploads. */
+  digest: Hash | undefined;
+  size: number | undefined;
+  /** A repository the blob is known to live in (where it was pulled from), for mounting. */
+  origin: Repository | undefined;
+}
+
+export interface UploaderDeps {
+  client: RemoteClient;
+  knowledge: BlobKnowledge;
+  progress: ProgressTracker;
+  /** Blobs larger than this go up in PATCH chunks of this size. */
+  chunkSize: number | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** Whole-blob attempts (HEAD, POST, data, PUT) for blobs that can be read again. */
+const BLOB_ATTEMPTS = 3;
+const CHUNK_ATTEMPTS = 4;
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Failures worth starting the blob over for: the network, server trouble, lost sessions. */
+function worthRetrying(error: unknown): boolean {
+  if (!RemoteError.is(error)) return false;
+  if (error.code === "HOIST_REMOTE_NETWORK" || error.code === "HOIST_REMOTE_UPLOAD_FAILED") {
+    return true;
+  }
+  if (error.code !== "HOIST_REMOTE_REGISTRY_ERROR" && error.code !== "HOIST_REMOTE_NOT_FOUND") {
+    return false;
+  }
+  const status = error.status ?? 0;
+  return (
+    status >= 500 ||
+    status === 408 ||
+    status === 429 ||
+    error.registryErrors.some(
+      (entry) => entry.code === "BLOB_UPLOAD_INVALID" || entry.code === "BLOB_UPLOAD_UNKNOWN",
+    )
+  );
+}
+
+/** Counts bytes on their way into a request body. */
+function counting(source: Readable, counter: BlobCounter): Readable {
+  let sent = 0;
+  return pipeline(
+    source,
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        sent += chunk.length;
+        counter.at(sent);
+        callback(null, chunk);
+      },
+    }),
+    () => {},
+  );
+}
+
+/**
+ * Puts blobs into one repository: skips what exists (HEAD), mounts what lives in
+ * another repository of the same registry, and otherwise uploads monolithically (one PUT),
+ * in chunks (PATCH … PUT), or streaming (for layers whose digest is known only once read).
+ */
+export class BlobUploader {
+  readonly repository: Repository;
+  readonly #deps: UploaderDeps;
+
+  constructor(repository: Repository, deps: UploaderDeps) {
+    this.repository = repository;
+    this.#deps = deps;
+  }
+
+  #session(): Promise<Session> {
+    return this.#deps.client.session(this.repository, "push", this.#deps.signal);
+  }
+
+  #reference(digest: Hash | undefined): string {
+    return digest
+      ? `${this.repository.name}@${digest}`
+      : `${this.repository.name} (streamed layer)`;
+  }
+
+  #signalOptions(): { signal?: AbortSignal } {
+    return this.#deps.signal ? { signal: this.#deps.signal } : {};
+  }
+
+  /** Whether the repository has the blob (HEAD: 200 yes, 404 no, anything else an error). */
+  async exists(digest: Hash): Promise<boolean> {
+    const context = {
+      operation: "head blob",
+      reference: this.#reference(digest),
+      signal: this.#deps.signal,
+    };
+    return translating(context, async () => {
+      const session = await this.#session();
+      const response = await session.request({
+        method: "HEAD",
+        path: `/v2/${this.repository.path}/blobs/${digest}`,
+        expectStatus: [200, 404],
+        ...this.#signalOptions(),
+      });
+      await response.discard();
+      return response.status === 200;
+    });
+  }
+
+  /** Puts one blob in place and returns its digest. The caller holds a job slot. */
+  async upload(job: BlobJob): Promise<Hash> {
+    const counter = this.#deps.progress.counter(job.size);
+    if (!job.digest) return this.#uploadStreamed(job, counter);
+    const digest = job.digest;
+    const { knowledge } = this.#deps;
+    if (knowledge.has(this.repository, digest) || (await this.exists(digest))) {
+      knowledge.add(this.repository, digest);
+      counter.done();
+      return digest;
+    }
+    for (let attempt = 1; ; attempt++) {
+      let location: URL | undefined;
+      try {
+        const started = await this.#start(digest, this.#mountSources(job, digest));
+        if (started === "mounted") {
+          knowledge.add(this.repository, digest);
+          counter.done();
+          return digest;
+        }
+        location = started;
+        await this.#send(location, job, digest, counter);
+        knowledge.add(this.repository, digest);
+        counter.done();
+        return digest;
+      } catch (error) {
+        const translated = translateError(error, {
+          operation: "upload blob",
+          reference: this.#reference(digest),
+          signal: this.#deps.signal,
+        });
+        if (location) this.#cancel(location);
+        if (attempt >= BLOB_ATTEMPTS || !worthRetrying(translated) || this.#deps.signal?.aborted) {
+          throw translated;
+        }
+        await this.#pause(attempt);
+        // The failed attempt may have landed the blob after all.
+        if (await this.exists(digest)) {
+          knowledge.add(this.repository, digest);
+          counter.done();
+          return digest;
+        }
+      }
+    }
+  }
+
+  /** Repositories of this registry the blob is known to live in, the layer's origin first. */
+  #mountSources(job: BlobJob, digest: Hash): string[] {
+    const sources: string[] = [];
+    const origin = job.origin;
+    if (
+      origin &&
+      origin.registry.host === this.repository.registry.host &&
+      origin.path !== this.repository.path
+    ) {
+      sources.push(origin.path);
+    }
+    for (const path of this.#deps.knowledge.elsewhere(this.repository, digest)) {
+      if (!sources.includes(path)) sources.push(path);
+    }
+    return sources;
+  }
+
+  /**
+   * Opens an upload session. With a mount source, asks the registry to mount the blob from it:
+   * 201 means done; 202 means it would not (the source lacks it, or the registry does not mount)
+   * and the session it opened is used for the upload. Any other failure of the mount is retried
+   * once without mount parameters.
+   */
+  async #start(digest: Hash | undefined, sources: readonly string[]): Promise<URL | "mounted"> {
+    const session = await this.#session();
+    const base = `/v2/${this.repository.path}/blobs/uploads/`;
+    const from = sources[0];
+    if (from !== undefined && digest) {
+      // Reading the source needs its pull scope; the push scope stays first in the token request.
+      session.addScopes([`repository:${from}:pull`]);
+      try {
+        const response = await session.request({
+          method: "POST",
+          path: `${base}?mount=${encodeURIComponent(digest.toString())}&from=${encodeURIComponent(from)}`,
+          expectStatus: [201, 202],
+          idempotent: true,
+          ...this.#signalOptions(),
+        });
+        await response.discard();
+        if (response.status === 201) return "mounted";
+        const location = uploadLocation(response, "start upload");
+        if (location) return location;
+      } catch (error) {
+        if (this.#deps.signal?.aborted) throw error;
+        this.#deps.knowledge.forget(this.repository.registry.repository(from), digest);
+      }
+    }
+    const response = await session.request({
+      method: "POST",
+      path: base,
+      expectStatus: [202],
+      idempotent: true,
+      ...this.#signalOptions(),
+    });
+    await response.discard();
+    const location = uploadLocation(response, "start upload");
+    if (!location) {
+      throw new RemoteError(
+        `upload blob ${this.#reference(digest)}: the registry opened an upload without a Location header`,
+        {
+          code: "HOIST_REMOTE_BAD_RESPONSE",
+          operation: "upload blob",
+          reference: this.#reference(digest),
+          status: response.status,
+        },
+      );
+    }
+    return location;
+  }
+
+  /** Sends the bytes of a blob whose digest and size are known, and commits it. */
+  async #send(location: URL, job: BlobJob, digest: Hash, counter: BlobCounter): Promise<void> {
+    const session = await this.#session();
+    const { chunkSize, signal } = this.#deps;
+    const size = job.size;
+    if (chunkSize !== undefined && size !== undefined && size > chunkSize) {
+      const source = await job.layer.compressed(this.#signalOptions());
+      const url = await this.#sendChunks(session, location, source, counter, digest);
+      await this.#commit(session, url, digest);
+      return;
+    }
+    // Monolithic: one PUT with the whole blob. The body is a function, so the transport can
+    // send it again after a reset or a 5xx; the counter never counts a byte twice.
+    const response = await session.request({
+      method: "PUT",
+      url: withDigest(location, digest),
+      headers: { "content-type": "application/octet-stream" },
+      body: async () => counting(await job.layer.compressed(this.#signalOptions()), counter),
+      ...(size !== undefined ? { contentLength: size } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    await response.discard();
+  }
+
+  async #sendChunks(
+    session: Session,
+    location: URL,
+    source: Readable,
+    counter: BlobCounter,
+    digest: Hash | undefined,
+  ): Promise<URL> {
+    const chunkSize = this.#deps.chunkSize as number;
+    const sender: ChunkSender = {
+      session,
+      signal: this.#deps.signal,
+      reference: this.#reference(digest),
+      maxAttempts: CHUNK_ATTEMPTS,
+      pause: (attempt) => this.#pause(attempt),
+    };
+    let url = location;
+    let offset = 0;
+    try {
+      for await (const chunk of chunksOf(source, chunkSize)) {
+        url = await sendChunk(sender, url, chunk, offset);
+        offset += chunk.length;
+        counter.at(offset);
+      }
+    } finally {
+      source.destroy();
+    }
+    return url;
+  }
+
+  /** Finishes an upload session: `PUT <url>&digest=<digest>` without a body. */
+  async #commit(session: Session, url: URL, digest: Hash): Promise<void> {
+    const response = await session.request({
+      method: "PUT",
+      url: withDigest(url, digest),
+      headers: { "content-type": "application/octet-stream" },
+      ...this.#signalOptions(),
+    });
+    await response.discard();
+  }
+
+  /**
+   * A layer whose digest is unknown until its bytes were read (a stream layer): upload while
+   * reading, learn the digest at the end, commit with it. It cannot be retried or mounted: its
+   * bytes can be read only once.
+   */
+  async #uploadStreamed(job: BlobJob, counter: BlobCounter): Promise<Hash> {
+    const context = {
+      operation: "upload blob",
+      reference: this.#reference(undefined),
+      signal: this.#deps.signal,
+    };
+    let location: URL | undefined;
+    try {
+      const session = await this.#session();
+      const started = await this.#start(undefined, []);
+      if (started === "mounted") throw new Error("unreachable: no mount was asked for");
+      location = started;
+      const source = await job.layer.compressed(this.#signalOptions());
+      let url: URL;
+      if (this.#deps.chunkSize !== undefined) {
+        url = await this.#sendChunks(session, location, source, counter, undefined);
+      } else {
+        const response = await session.request({
+          method: "PATCH",
+          url: location,
+          headers: { "content-type": "application/octet-stream" },
+          body: counting(source, counter),
+          ...this.#signalOptions(),
+        });
+        await response.discard();
+        url = uploadLocation(response, "upload blob") ?? location;
+      }
+      const digest = await computedDigest(job.layer, this.#deps.signal);
+      await this.#commit(session, url, digest);
+      this.#deps.knowledge.add(this.repository, digest);
+      return digest;
+    } catch (error) {
+      if (location) this.#cancel(location);
+      throw translateError(error, context);
+    }
+  }
+
+  #pause(attempt: number): Promise<void> {
+    const policy = this.#deps.client.transport.retryPolicy;
+    const delay = Math.min(
+      policy.maxDelayMs,
+      policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 1),
+    );
+    return sleep(delay, this.#deps.signal);
+  }
+
+  #cancel(location: URL): void {
+    cancelUpload(this.#session(), location);
+  }
+}
+
+/** The digest of a layer that has just been read to its end. */
+async function computedDigest(layer: Layer, signal: AbortSignal | undefined): Promise<Hash> {
+  const stream = layer as Partial<StreamLayer>;
+  if (typeof stream.whenComputed === "function") {
+    return (await stream.whenComputed(signal ? { signal } : {})).digest;
+  }
+  return layer.digest(signal ? { signal } : {});
+}

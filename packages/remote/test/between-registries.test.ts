@@ -1,0 +1,96 @@
+import { useDockerRegistry, useStarted } from "@hoist/harness";
+import { type Layer, randomImage, randomIndex } from "@hoist/oci";
+import { type RunningRegistry, startRegistry } from "@hoist/registry";
+import { afterAll, describe, expect, it } from "vitest";
+import { createPuller, createPusher, type Progress } from "../src/index.js";
+import { blobBytes, fingerprint, uniqueRepo } from "./helpers.js";
+import { assertProgress } from "./shared-suite.js";
+
+// Copies between two different registries (blobs stream from one to the other, nothing is
+// mounted), and registry policies a client must adapt to: mounts refused, page sizes capped.
+
+describe("between registries", () => {
+  const docker = useDockerRegistry();
+  const hoist = useStarted<RunningRegistry>(
+    "@hoist/registry (no mounts, pages of at most 100)",
+    () => startRegistry({ mount: false, limits: { maxPageSize: 100 } }),
+    (r) => r.close(),
+  );
+  const pusher = createPusher();
+  const puller = createPuller();
+  afterAll(async () => {
+    await pusher.close();
+    await puller.close();
+  });
+
+  it("copies an index from docker-registry to @hoist/registry and back, digest for digest", async () => {
+    const repo = uniqueRepo("across");
+    const index = randomIndex({ images: 2, layers: 2, layerSize: 64 * 1024, seed: 1 });
+    await pusher.writeIndex(`${docker().host}/${repo}:v1`, index);
+    hoist().clearRequests();
+    const progress: Progress[] = [];
+    const there = await pusher.copy(`${docker().host}/${repo}:v1`, `${hoist().host}/${repo}:v1`, {
+      onProgress: (p) => progress.push(p),
+    });
+    expect(there.digest.equals(await index.digest())).toBe(true);
+    assertProgress(progress);
+    expect(
+      hoist()
+        .requests()
+        .some((r) => r.url.includes("mount=")),
+    ).toBe(false);
+    const back = await pusher.copy(
+      `${hoist().host}/${repo}:v1`,
+      `${docker().host}/${repo}-back:v1`,
+    );
+    expect(back.digest.equals(await index.digest())).toBe(true);
+    const child = (await index.indexManifest()).manifests[1]?.digest.toString() ?? "";
+    const pulled = await puller.image(`${docker().host}/${repo}-back@${child}`);
+    const ours = await (await index.image(child)).layers();
+    const theirs = await pulled.layers();
+    for (let i = 0; i < ours.length; i++) {
+      expect(fingerprint(await blobBytes(theirs[i] as Layer))).toBe(
+        fingerprint(await blobBytes(ours[i] as Layer)),
+      );
+    }
+  });
+
+  it("uploads into the session a registry opens when it will not mount (202)", async () => {
+    const source = uniqueRepo("no-mount-src");
+    const target = uniqueRepo("no-mount-dst");
+    const image = randomImage({ layers: 1, layerSize: 4096, seed: 2 });
+    await pusher.write(`${hoist().host}/${source}:v1`, image);
+    hoist().clearRequests();
+    await pusher.write(`${hoist().host}/${target}:v1`, image);
+    const uploads = hoist()
+      .requests()
+      .filter(
+        (r) => r.repository === target && (r.route === "upload-start" || r.route === "upload"),
+      )
+      .map((r) => `${r.method} ${r.url.includes("mount=") ? "mount" : r.route} ${r.status}`);
+    // The layer: a refused mount whose session takes the upload. The config: the same.
+    expect(uploads).toEqual([
+      "POST mount 202",
+      "PUT upload 201",
+      "POST mount 202",
+      "PUT upload 201",
+    ]);
+    expect(
+      (await puller.head(`${hoist().host}/${target}:v1`)).digest.equals(await image.digest()),
+    ).toBe(true);
+  });
+
+  it("asks for smaller pages when a registry refuses the page size (ECR, Quay)", async () => {
+    const repo = uniqueRepo("pages");
+    const image = randomImage({ layers: 1, layerSize: 128, seed: 3 });
+    const tags = Array.from({ length: 120 }, (_, i) => `t${String(i).padStart(3, "0")}`);
+    await pusher.multiWrite(tags.map((tag) => [`${hoist().host}/${repo}:${tag}`, image] as const));
+    hoist().clearRequests();
+    expect(await puller.list(`${hoist().host}/${repo}`)).toEqual(tags);
+    const pages = hoist()
+      .requests()
+      .filter((r) => r.route === "tags")
+      .map((r) => `${new URL(r.url, "http://x").searchParams.get("n")} ${r.status}`);
+    expect(pages).toEqual(["1000 400", "100 200", "100 200"]);
+  });
+});

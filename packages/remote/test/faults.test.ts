@@ -1,0 +1,437 @@
+import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
+import {
+  type RunningFaultProxy,
+  type RunningHttpOrigin,
+  startFaultProxy,
+  startHttpOrigin,
+  useDockerRegistry,
+  useStarted,
+} from "@hoist/harness";
+import { createImage, type Image, type Layer, MediaType, randomImage } from "@hoist/oci";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { createPuller, createPusher, type RemoteError, type RemoteOptions } from "../src/index.js";
+import {
+  blobBytes,
+  caught,
+  describe as describeBytes,
+  fingerprint,
+  memorySource,
+  uniqueRepo,
+} from "./helpers.js";
+import { assertProgress } from "./shared-suite.js";
+
+// Faults injected between hoist and a real docker-registry: connections cut mid-body, servers
+// that ignore Range, 5xx and 429 bursts, chunk failures, a lagging Range (ECR), HEADs without
+// digests (Harbor, distribution with token auth), manifests without media types.
+
+const FAST_RETRY: RemoteOptions["retry"] = { initialDelayMs: 1, maxDelayMs: 5, jitter: 0 };
+
+describe("faults between client and docker-registry", () => {
+  const registry = useDockerRegistry();
+  const proxy = useStarted<RunningFaultProxy>(
+    "fault proxy",
+    () => startFaultProxy({ target: registry().url, seed: 3 }),
+    (p) => p.stop(),
+  );
+  const origin = useStarted<RunningHttpOrigin>(
+    "blob origin",
+    () => startHttpOrigin(),
+    (o) => o.stop(),
+  );
+  const pusher = createPusher({ retry: FAST_RETRY });
+  const puller = createPuller({ retry: FAST_RETRY });
+  afterAll(async () => {
+    await pusher.close();
+    await puller.close();
+  });
+  const direct = (repo: string, tag = "latest") =>
+    tag.includes(":") ? `${registry().host}/${repo}@${tag}` : `${registry().host}/${repo}:${tag}`;
+  const proxied = (repo: string, tag = "latest") =>
+    tag.includes(":") ? `${proxy().host}/${repo}@${tag}` : `${proxy().host}/${repo}:${tag}`;
+
+  beforeEach(() => {
+    proxy().clearRules();
+    proxy().clearRequests();
+  });
+
+  async function pushed(seed: number, layerSize = 256 * 1024) {
+    const repo = uniqueRepo("faults");
+    const image = randomImage({ layers: 1, layerSize, seed });
+    await pusher.write(direct(repo), image);
+    const layer = (await image.layers())[0] as Layer;
+    return { repo, image, layer, digest: (await layer.digest()).toString() };
+  }
+
+  const blobGets = (digest: string) =>
+    proxy()
+      .requests()
+      .filter((r) => r.method === "GET" && r.path.endsWith(`/blobs/${digest}`));
+
+  it("resumes a blob with Range after the connection drops mid-body", async () => {
+    const { repo, layer, digest } = await pushed(1);
+    proxy().setRules([
+      {
+        method: "GET",
+        path: /\/blobs\/sha256:/,
+        times: 1,
+        fault: { kind: "reset-body", afterBytes: 100_000 },
+      },
+    ]);
+    const pulled = await puller.layer(proxied(repo, digest));
+    expect(fingerprint(await blobBytes(pulled))).toBe(fingerprint(await blobBytes(layer)));
+    const gets = blobGets(digest);
+    expect(gets).toHaveLength(2);
+    expect(gets[0]?.fault).toBe("reset-body");
+    expect(gets[1]?.headers.range).toMatch(/^bytes=[1-9]\d*-$/);
+  });
+
+  it("resumes after a body cut short cleanly (truncated) and through an image's layers", async () => {
+    const { repo, layer, digest } = await pushed(2);
+    proxy().setRules([
+      {
+        method: "GET",
+        path: /\/blobs\/sha256:/,
+        times: 2,
+        fault: { kind: "truncate", afterBytes: 50_000 },
+      },
+    ]);
+    const image = await puller.image(proxied(repo));
+    const [pulled] = await image.layers();
+    expect(fingerprint(await blobBytes(pulled as Layer))).toBe(fingerprint(await blobBytes(layer)));
+    expect(blobGets(digest).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("skips what it already has when a server ignores Range and sends everything", async () => {
+    const { repo, layer, digest } = await pushed(3);
+    proxy().setRules([
+      {
+        method: "GET",
+        path: /\/blobs\/sha256:/,
+        times: 1,
+        fault: { kind: "reset-body", afterBytes: 70_000 },
+      },
+      {
+        method: "GET",
+        path: /\/blobs\/sha256:/,
+        fault: {
+          kind: "rewrite",
+          requestHeaders: ({ range: _dropped, ...headers }) => headers,
+        },
+      },
+    ]);
+    const pulled = await puller.layer(proxied(repo, digest));
+    expect(fingerprint(await blobBytes(pulled))).toBe(fingerprint(await blobBytes(layer)));
+    const gets = blobGets(digest);
+    expect(gets).toHaveLength(2);
+    expect(gets[1]?.status).toBe(200);
+  });
+
+  it("gives up with a network error when the connection keeps dropping without progress", async () => {
+    const { repo, digest } = await pushed(4);
+    proxy().setRules([
+      { method: "GET", path: /\/blobs\/sha256:/, fault: { kind: "reset-body", afterBytes: 0 } },
+    ]);
+    const pulled = await puller.layer(proxied(repo, digest));
+    const error = await caught<RemoteError>(() => blobBytes(pulled));
+    expect(error.code).toBe("HOIST_REMOTE_NETWORK");
+    expect(error.message).toContain(digest);
+  });
+
+  it("rides out 503 and 429 bursts on manifests and blobs", async () => {
+    const { repo, layer } = await pushed(5, 4096);
+    proxy().setRules([
+      { method: "GET", path: /\/manifests\//, times: 2, fault: { kind: "status", status: 503 } },
+      {
+        method: "GET",
+        path: /\/blobs\//,
+        times: 1,
+        fault: { kind: "status", status: 429, headers: { "retry-after": "1" } },
+      },
+      { method: "GET", path: /\/blobs\//, times: 1, fault: { kind: "status", status: 502 } },
+    ]);
+    const image = await puller.image(proxied(repo));
+    const [pulled] = await image.layers();
+    expect(fingerprint(await blobBytes(pulled as Layer))).toBe(fingerprint(await blobBytes(layer)));
+    const faults = proxy()
+      .requests()
+      .map((r) => r.fault)
+      .filter(Boolean);
+    expect(faults).toEqual(["status", "status", "status", "status"]);
+  });
+
+  it("rides out 503 bursts on uploads and manifest pushes", async () => {
+    const repo = uniqueRepo("push-503");
+    const image = randomImage({ layers: 2, layerSize: 2048, seed: 6 });
+    proxy().setRules([
+      {
+        method: "PUT",
+        path: /\/blobs\/uploads\//,
+        times: 2,
+        fault: { kind: "status", status: 503 },
+      },
+      { method: "PUT", path: /\/manifests\//, times: 1, fault: { kind: "status", status: 503 } },
+      {
+        method: "POST",
+        path: /\/blobs\/uploads\//,
+        times: 1,
+        fault: { kind: "status", status: 500 },
+      },
+    ]);
+    const progress: Array<{ complete: number; total: number }> = [];
+    await pusher.write(proxied(repo), image, { onProgress: (p) => progress.push(p) });
+    expect((await puller.head(direct(repo))).digest.equals(await image.digest())).toBe(true);
+    assertProgress(progress);
+  });
+
+  it("starts a chunked upload over when a stored chunk's answer is lost", async () => {
+    const repo = uniqueRepo("chunk-lost");
+    const image = randomImage({ layers: 1, layerSize: 160 * 1024, seed: 7 });
+    const [layer] = await image.layers();
+    const digest = (await (layer as Layer).digest()).toString();
+    proxy().setRules([
+      // The registry stores the second chunk, but its answer never arrives.
+      {
+        method: "PATCH",
+        path: /\/blobs\/uploads\//,
+        after: 1,
+        times: 1,
+        fault: { kind: "lose-response" },
+      },
+    ]);
+    await pusher.write(proxied(repo), image, { chunkSize: 32 * 1024 });
+    const requests = proxy().requests();
+    // The client asked the upload URL what arrived; distribution's signed `_state` no longer
+    // matches, so the session is gone (404) and the blob is uploaded again from the start.
+    const status = requests.filter((r) => r.method === "GET" && r.path.includes("/blobs/uploads/"));
+    expect(status.map((r) => r.status)).toEqual([404]);
+    const posts = requests.filter((r) => r.method === "POST");
+    expect(posts.length).toBe(3); // layer twice, config once
+    const pulled = await puller.layer(direct(repo, digest));
+    expect(fingerprint(await blobBytes(pulled))).toBe(fingerprint(await blobBytes(layer as Layer)));
+  });
+
+  it("resends a chunk the registry never got, after a 500 or a reset", async () => {
+    const repo = uniqueRepo("chunk-failed");
+    const image = randomImage({ layers: 1, layerSize: 160 * 1024, seed: 8 });
+    proxy().setRules([
+      {
+        method: "PATCH",
+        path: /\/blobs\/uploads\//,
+        after: 1,
+        times: 1,
+        fault: { kind: "status", status: 500 },
+      },
+      { method: "PATCH", path: /\/blobs\/uploads\//, after: 2, times: 1, fault: { kind: "reset" } },
+    ]);
+    await pusher.write(proxied(repo), image, { chunkSize: 32 * 1024 });
+    const requests = proxy().requests();
+    const ranges = requests
+      .filter((r) => r.method === "PATCH")
+      .map((r) => r.headers["content-range"]);
+    // The failed chunks were sent again, in the same session, after asking what had arrived.
+    expect(ranges).toEqual([
+      "0-32767",
+      "32768-65535",
+      "32768-65535",
+      "65536-98303",
+      "65536-98303",
+      "98304-131071",
+      "131072-163839",
+      "163840-164031",
+    ]);
+    const status = requests.filter((r) => r.method === "GET" && r.path.includes("/blobs/uploads/"));
+    expect(status.map((r) => r.status)).toEqual([204, 204]);
+    expect(requests.filter((r) => r.method === "POST")).toHaveLength(2);
+    expect((await puller.head(direct(repo))).digest.equals(await image.digest())).toBe(true);
+  });
+
+  it("tolerates a Range answer that lags behind what was stored (ECR)", async () => {
+    const repo = uniqueRepo("ecr");
+    const image = randomImage({ layers: 1, layerSize: 160 * 1024, seed: 9 });
+    const stale = {
+      kind: "rewrite" as const,
+      response: ({ status, headers }: { status: number; headers: Record<string, unknown> }) => ({
+        status,
+        headers: { ...headers, range: "0-0" },
+      }),
+    };
+    proxy().setRules([
+      {
+        method: "PATCH",
+        path: /\/blobs\/uploads\//,
+        after: 2,
+        times: 1,
+        fault: { kind: "status", status: 500 },
+      },
+      { method: ["PATCH", "GET"], path: /\/blobs\/uploads\//, fault: stale },
+    ]);
+    await pusher.write(proxied(repo), image, { chunkSize: 32 * 1024 });
+    expect((await puller.head(direct(repo))).digest.equals(await image.digest())).toBe(true);
+  });
+
+  it("falls back to GET when HEAD gives no digest or is refused", async () => {
+    const { repo, image } = await pushed(10, 512);
+    proxy().setRules([
+      {
+        method: "HEAD",
+        path: /\/manifests\/latest$/,
+        fault: {
+          kind: "rewrite",
+          response: ({ status, headers }) => ({
+            status,
+            headers: { ...headers, "docker-content-digest": undefined },
+          }),
+        },
+      },
+      { method: "HEAD", path: /\/manifests\/refused$/, fault: { kind: "status", status: 405 } },
+    ]);
+    await pusher.write(direct(repo, "refused"), image);
+    for (const tag of ["latest", "refused"]) {
+      proxy().clearRequests();
+      const head = await puller.head(proxied(repo, tag));
+      expect(head.digest.equals(await image.digest())).toBe(true);
+      expect(head.mediaType).toBe(MediaType.OCI_MANIFEST);
+      expect(
+        proxy()
+          .requests()
+          .map((r) => r.method),
+      ).toEqual(["HEAD", "GET"]);
+    }
+  });
+
+  it("types manifests without mediaType from the body, and strips Content-Type parameters", async () => {
+    const repo = uniqueRepo("untyped");
+    const image = randomImage({ layers: 1, layerSize: 512, seed: 11 });
+    await pusher.write(direct(repo, "typed"), image);
+    const { mediaType: _gone, ...untyped } = await image.manifest();
+    const raw = new TextEncoder().encode(JSON.stringify(untyped));
+    await pusher.put(direct(repo, "untyped"), {
+      rawManifest: async () => raw,
+      mediaType: async () => MediaType.OCI_MANIFEST,
+    });
+    const contentType = (value: string) => ({
+      kind: "rewrite" as const,
+      response: ({ status, headers }: { status: number; headers: Record<string, unknown> }) => ({
+        status,
+        headers: { ...headers, "content-type": value },
+      }),
+    });
+    proxy().setRules([
+      { method: "GET", path: /\/manifests\/untyped$/, fault: contentType("application/json") },
+      {
+        method: "GET",
+        path: /\/manifests\/typed$/,
+        fault: contentType(`${MediaType.OCI_MANIFEST}; charset=utf-8`),
+      },
+    ]);
+    const sniffed = await puller.get(proxied(repo, "untyped"));
+    expect(sniffed.descriptor.mediaType).toBe(MediaType.OCI_MANIFEST);
+    expect(await (await sniffed.image()).mediaType()).toBe(MediaType.OCI_MANIFEST);
+    const stripped = await puller.get(proxied(repo, "typed"));
+    expect(stripped.descriptor.mediaType).toBe(MediaType.OCI_MANIFEST);
+  });
+
+  it("checks Docker-Content-Digest on pulls by tag, and ignores it when malformed", async () => {
+    const { repo, image } = await pushed(12, 512);
+    const digestHeader = (value: string) => ({
+      kind: "rewrite" as const,
+      response: ({ status, headers }: { status: number; headers: Record<string, unknown> }) => ({
+        status,
+        headers: { ...headers, "docker-content-digest": value },
+      }),
+    });
+    proxy().setRules([
+      {
+        method: "GET",
+        path: /\/manifests\/latest$/,
+        times: 1,
+        fault: digestHeader(`sha256:${"0".repeat(64)}`),
+      },
+      {
+        method: "GET",
+        path: /\/manifests\/latest$/,
+        times: 1,
+        fault: digestHeader("sha256:not-hex"),
+      },
+    ]);
+    const error = await caught<RemoteError>(() => puller.get(proxied(repo)));
+    expect(error.code).toBe("HOIST_REMOTE_DIGEST_MISMATCH");
+    expect(error.message).toContain("Docker-Content-Digest");
+    const got = await puller.get(proxied(repo));
+    expect(got.descriptor.digest.equals(await image.digest())).toBe(true);
+  });
+
+  it("fetches a foreign layer from its URLs when the registry does not have it", async () => {
+    const repo = uniqueRepo("foreign-urls");
+    const base = randomImage({ layers: 1, layerSize: 512, seed: 13 });
+    const foreign = Buffer.from("bytes only the CDN has");
+    origin().setHandler((request, res) => {
+      if (request.path === "/layer.tar.gz") {
+        res.writeHead(200, { "content-length": String(foreign.length) });
+        res.end(foreign);
+        return;
+      }
+      res.writeHead(404);
+      res.end();
+    });
+    const manifest = await base.manifest();
+    const image: Image = createImage({
+      rawManifest: new TextEncoder().encode(
+        JSON.stringify({
+          ...manifest,
+          layers: [
+            ...manifest.layers,
+            {
+              ...describeBytes(foreign, MediaType.DOCKER_FOREIGN_LAYER),
+              urls: [`${origin().url}/missing`, `${origin().url}/layer.tar.gz`],
+            },
+          ],
+        }),
+      ),
+      source: {
+        blob: async (descriptor) => {
+          if (descriptor.digest.equals(manifest.config.digest)) {
+            return Readable.from([await base.rawConfigFile()]);
+          }
+          return (await base.layerByDigest(descriptor.digest)).compressed();
+        },
+      },
+    });
+    await pusher.write(direct(repo), image);
+    const pulled = await puller.image(direct(repo));
+    const layers = await pulled.layers();
+    expect(await buffer(await (layers[1] as Layer).compressed())).toEqual(foreign);
+    expect(
+      origin()
+        .requests()
+        .map((r) => r.path),
+    ).toEqual(["/missing", "/layer.tar.gz"]);
+    expect(
+      origin()
+        .requests()
+        .every((r) => r.headers.authorization === undefined),
+    ).toBe(true);
+  });
+
+  it("reports an artifact manifest's type in its descriptor", async () => {
+    const repo = uniqueRepo("memory");
+    const config = new TextEncoder().encode("{}");
+    const image = createImage({
+      rawManifest: new TextEncoder().encode(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.OCI_MANIFEST,
+          artifactType: "application/vnd.example",
+          config: describeBytes(config, MediaType.OCI_EMPTY),
+          layers: [],
+        }),
+      ),
+      source: memorySource([config]),
+    });
+    await pusher.write(proxied(repo), image);
+    expect((await puller.get(direct(repo))).descriptor.artifactType).toBe(
+      "application/vnd.example",
+    );
+  });
+});
