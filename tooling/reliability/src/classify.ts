@@ -3,6 +3,7 @@ import { LayoutError } from "@hoist/layout";
 import { NameError } from "@hoist/name";
 import { OciError } from "@hoist/oci";
 import { RegistryError as EmbeddedRegistryError } from "@hoist/registry";
+import { RemoteError } from "@hoist/remote";
 import { TarballError } from "@hoist/tarball";
 import { TransportError } from "@hoist/transport";
 
@@ -19,6 +20,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily[] = [
   { name: "AuthnError", is: (v) => AuthnError.is(v) },
   { name: "TransportError", is: (v) => TransportError.is(v) },
   { name: "LayoutError", is: (v) => LayoutError.is(v) },
+  { name: "RemoteError", is: (v) => RemoteError.is(v) },
   { name: "TarballError", is: (v) => TarballError.is(v) },
   { name: "RegistryError", is: (v) => EmbeddedRegistryError.is(v) },
 ];

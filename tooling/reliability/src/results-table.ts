@@ -29,6 +29,7 @@ export function mergeResults(parts: readonly ScenarioResult[]): ScenarioResult[]
     into.untyped += part.untyped;
     into.corrupt += part.corrupt;
     into.leaks += part.leaks;
+    into.injected = (into.injected ?? 0) + (part.injected ?? 0);
     into.boundMs = Math.max(into.boundMs, part.boundMs);
     into.maxMs = Math.max(into.maxMs, part.maxMs);
     for (const [code, count] of Object.entries(part.codes)) {
@@ -48,6 +49,7 @@ const COLUMNS = [
   "corrupt outputs",
   "leaks",
   "slowest / bound",
+  "faults injected",
 ] as const;
 
 function seconds(ms: number): string {
@@ -65,6 +67,7 @@ export function formatTable(results: readonly ScenarioResult[]): string {
     String(r.corrupt),
     String(r.leaks),
     r.boundMs > 0 ? `${seconds(r.maxMs)} / ${seconds(r.boundMs)}` : "-",
+    r.injected ? String(r.injected) : "-",
   ]);
   const total = results.reduce(
     (sum, r) => ({
@@ -86,11 +89,12 @@ export function formatTable(results: readonly ScenarioResult[]): string {
     String(total.corrupt),
     String(total.leaks),
     "",
+    "",
   ]);
   const widths = COLUMNS.map((title, i) =>
     Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)),
   );
-  const numeric = (i: number) => i > 0 && i < COLUMNS.length - 1;
+  const numeric = (i: number) => i > 0 && i !== 7;
   const line = (cells: readonly string[]) =>
     `| ${cells.map((cell, i) => (numeric(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join(" | ")} |`;
   const rule = `|${widths.map((w, i) => (numeric(i) ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;

@@ -21,6 +21,8 @@ export interface ScenarioResult {
   boundMs: number;
   /** The slowest run, in milliseconds. */
   maxMs: number;
+  /** Faults injected into the runs (chaos scenarios), 0 where nothing is injected. */
+  injected: number;
   /** Typed failures by code. */
   codes: Record<string, number>;
   /** What went wrong, for every untyped failure, corrupt output and leak (capped). */
@@ -107,6 +109,7 @@ export class Tally {
       leaks: 0,
       boundMs: options.boundMs ?? 0,
       maxMs: 0,
+      injected: 0,
       codes: {},
       problems: [],
     };
@@ -157,6 +160,11 @@ export class Tally {
   leak(problem: string): void {
     this.result.leaks++;
     this.problem(`leak: ${problem}`);
+  }
+
+  /** Faults a fault proxy injected into this scenario's runs. */
+  injectedFaults(count: number): void {
+    this.result.injected += count;
   }
 
   /** Problems that make the scenario fail: untyped failures, corrupt outputs and leaks. */
