@@ -43,6 +43,15 @@ export async function hostileRun(
     allowed: options.allowed ?? [],
   });
   for (const change of changes) tally.corrupt(`${name}: ${change} outside its target`);
+  if (process.env.HOIST_RELIABILITY_VERBOSE) {
+    const code =
+      report.outcome === "failed" && report.classification.typed
+        ? report.classification.code
+        : report.outcome;
+    console.log(
+      `${name} -> ${code}${report.outcome === "failed" ? `: ${String((report.error as Error)?.message).slice(0, 160)}` : ""}`,
+    );
+  }
   const failed = report.outcome !== "finished";
   for (const problem of (await options.check?.(failed)) ?? []) tally.corrupt(`${name}: ${problem}`);
 }
