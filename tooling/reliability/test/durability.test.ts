@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { suiteSize } from "../src/index.js";
 import { expectClean, tempDir, useTally } from "./support.js";
@@ -11,7 +12,10 @@ import { expectClean, tempDir, useTally } from "./support.js";
 // file-system call it makes, then killed at seeded random moments while it logs in over and
 // over against a large config.
 
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), "children", "login-child.mjs");
+const CHILDREN = join(dirname(fileURLToPath(import.meta.url)), "children");
+const CHILD = join(CHILDREN, "login-child.mjs");
+const STAGES = pathToFileURL(join(CHILDREN, "fs-stages.mjs")).href;
+const CLI = fileURLToPath(new URL("../../../apps/hoist/dist/hoist.js", import.meta.url));
 const SERVER = "registry.example";
 const size = suiteSize();
 const tally = useTally("durability: login killed mid-write", { boundMs: 20_000 });
@@ -34,10 +38,13 @@ function originalConfig(padding: number): string {
   );
 }
 
-function startChild(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+function startChild(
+  env: Record<string, string>,
+  args: readonly string[] = [CHILD],
+): { child: ChildProcess; output: () => string } {
   let out = "";
-  const child = spawn(process.execPath, [CHILD], {
-    cwd: dirname(CHILD),
+  const child = spawn(process.execPath, ["--import", STAGES, ...args], {
+    cwd: CHILDREN,
     env: { ...process.env, SERVER, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -105,24 +112,32 @@ async function judge(path: string, original: string, allowed: (auth: string) => 
 }
 
 describe("durability: login killed mid-write", () => {
-  it("at each file-system call of the write, the config is the old one or the new one", async () => {
+  /**
+   * Kills a login at each file-system call it makes (counted by a dry run) and judges the
+   * config after each kill: the old credentials or the new ones, everything else kept.
+   */
+  async function killAtEachCall(
+    what: string,
+    start: (configPath: string, pauseAt: number) => ReturnType<typeof startChild>,
+  ) {
     const dir = await tempDir();
     const configPath = join(dir, "config.json");
     const original = originalConfig(50);
-    // A dry run counts the calls a login makes.
     await writeFile(configPath, original);
-    const dry = startChild({ CONFIG_PATH: configPath, MODE: "once" });
-    await waitFor(dry.output, dry.child, /done/);
+    const dry = start(configPath, 0);
+    await new Promise((resolve) => dry.child.once("exit", resolve));
+    expect(JSON.parse(await readFile(configPath, "utf8")).auths[SERVER].auth, dry.output()).toBe(
+      b64("newuser:new-password"),
+    );
     const stages = (dry.output().match(/^stage \d+ .*$/gm) ?? []).map((line) => line.slice(6));
-    expect(stages.length).toBeGreaterThan(5);
     expect(stages.some((line) => / rename$/.test(line))).toBe(true);
 
     const seen = new Set<string>();
     for (let at = 1; at <= stages.length; at++) {
       await writeFile(configPath, original);
       const started = performance.now();
-      const run = startChild({ CONFIG_PATH: configPath, MODE: "once", PAUSE_AT: String(at) });
-      await waitFor(run.output, run.child, /paused|done/);
+      const run = start(configPath, at);
+      await waitFor(run.output, run.child, /paused|done|logged in/);
       await kill(run.child);
       const problem = await judge(
         configPath,
@@ -130,12 +145,35 @@ describe("durability: login killed mid-write", () => {
         (decoded) => decoded === "olduser:old-password" || decoded === "newuser:new-password",
       );
       const ms = performance.now() - started;
-      if (problem) tally.corrupt(`killed at call ${at} (${stages[at - 1]}): ${problem}`);
+      if (problem) tally.corrupt(`${what} killed at call ${at} (${stages[at - 1]}): ${problem}`);
       tally.verified(ms);
       seen.add(JSON.parse(await readFile(configPath, "utf8")).auths[SERVER].auth);
     }
     // Killed before the rename: the old file; after it: the new one. Both were seen.
     expect(seen).toEqual(new Set([b64("olduser:old-password"), b64("newuser:new-password")]));
+  }
+
+  it("@hoist/authn's login killed at each file-system call: the config is the old one or the new one", async () => {
+    await killAtEachCall("login()", (configPath, pauseAt) =>
+      startChild({ CONFIG_PATH: configPath, MODE: "once", PAUSE_AT: String(pauseAt) }),
+    );
+    expectClean(tally);
+  });
+
+  it("`hoist auth login` killed at each file-system call: the config is the old one or the new one", async () => {
+    expect(existsSync(CLI), "build the CLI first (turbo builds it before this test)").toBe(true);
+    await killAtEachCall("hoist auth login", (configPath, pauseAt) =>
+      startChild({ DOCKER_CONFIG: dirname(configPath), PAUSE_AT: String(pauseAt), NO_COLOR: "1" }, [
+        CLI,
+        "auth",
+        "login",
+        SERVER,
+        "-u",
+        "newuser",
+        "-p",
+        "new-password",
+      ]),
+    );
     expectClean(tally);
   });
 
@@ -171,7 +209,13 @@ describe("durability: login killed mid-write", () => {
           Number(match[1]) <= last + 1
         );
       });
-      if (!/^wrote \d+$/m.test(child.output()) || /stage/.test(child.output())) interrupted++;
+      // Interrupted inside a login: file-system calls after the last completed one.
+      const tail =
+        child
+          .output()
+          .split(/^wrote \d+$/m)
+          .pop() ?? "";
+      if (/^stage /m.test(tail)) interrupted++;
       const ms = performance.now() - started;
       if (problem) tally.corrupt(`run ${run}: ${problem}`);
       tally.verified(ms);
