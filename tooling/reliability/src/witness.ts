@@ -12,6 +12,8 @@ import { findBinary } from "@hoist/harness";
 export interface Witness {
   /** The sha256 digest of the manifest `reference` names (`docker://…`, `oci:…`). */
   manifestDigest(reference: string, options?: { signal?: AbortSignal }): Promise<string>;
+  /** The sha256 digest of the config of the image `reference` names. */
+  configDigest(reference: string, options?: { signal?: AbortSignal }): Promise<string>;
   /**
    * Copies everything `reference` names (all platforms) into a scratch layout, which makes
    * skopeo fetch and verify every blob; resolves with the manifest digest it copied, rejects
@@ -50,6 +52,15 @@ export function skopeoWitness(): Witness {
       const raw = await run(
         skopeo,
         [...base, "inspect", ...tls, "--raw", reference],
+        options.signal,
+      );
+      return `sha256:${createHash("sha256").update(raw).digest("hex")}`;
+    },
+    async configDigest(reference, options = {}) {
+      const tls = reference.startsWith("docker://") ? ["--tls-verify=false"] : [];
+      const raw = await run(
+        skopeo,
+        [...base, "inspect", ...tls, "--config", "--raw", reference],
         options.signal,
       );
       return `sha256:${createHash("sha256").update(raw).digest("hex")}`;

@@ -10,7 +10,7 @@ import {
 import { createTransport } from "@hoist/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostileRun } from "./hostile-support.js";
-import { expectClean, tempDir, useTally } from "./support.js";
+import { expectClean, fileTempDir, useTally } from "./support.js";
 
 // A hostile registry as the transport meets it: challenges that are huge, malformed or point
 // somewhere unsafe; token endpoints that answer garbage, nothing, or forever; redirect loops;
@@ -97,7 +97,7 @@ async function hostile(
 }
 
 beforeAll(async () => {
-  sandbox = await tempDir();
+  sandbox = await fileTempDir();
 });
 
 describe("hostile: WWW-Authenticate", () => {

@@ -27,6 +27,18 @@ afterEach(async () => {
   await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
+const fileDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(fileDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A fresh directory that lives until the file's tests are done (for beforeAll). */
+export async function fileTempDir(prefix = "hoist-reliability-"): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  fileDirs.push(dir);
+  return dir;
+}
+
 /** A fresh directory, removed after the test. */
 export async function tempDir(prefix = "hoist-reliability-"): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
