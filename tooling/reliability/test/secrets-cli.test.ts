@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -14,8 +13,9 @@ import {
 import { createLayout } from "@hoist/layout";
 import { randomImage } from "@hoist/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findLeaks, lineExposures, type Secret } from "../src/index.js";
+import { findLeaks, lineExposures } from "../src/index.js";
 import { classifyCli, hoist } from "./cli.js";
+import { SecretLab } from "./secret-lab.js";
 import { expectClean, fileTempDir, useTally } from "./support.js";
 
 // The secrets scenario through the command line, as a user runs it: `hoist auth login`, then
@@ -25,15 +25,11 @@ import { expectClean, fileTempDir, useTally } from "./support.js";
 
 const BOUND_MS = 60_000;
 const tally = useTally("secrets: the CLI with -v", { boundMs: BOUND_MS });
-const secret = (label: string): Secret => ({
-  label,
-  value: `${label.replace(/[^a-z]/gi, "").slice(0, 5)}-${randomBytes(12).toString("hex")}`,
-});
-const alicePassword = secret("alice password");
-const bobPassword = secret("bob password");
-const helperPassword = secret("helper password");
-const secrets: Secret[] = [alicePassword, bobPassword, helperPassword];
-const seen = new Set<string>();
+const lab = new SecretLab();
+const alicePassword = lab.make("alice password");
+const bobPassword = lab.make("bob password");
+const helperPassword = lab.make("helper password");
+const secrets = lab.secrets;
 
 let basicRegistry: RunningDockerRegistry;
 let basicProxy: RunningFaultProxy;
@@ -43,17 +39,6 @@ let echo: RunningHttpOrigin;
 let home: string;
 let layoutPath: string;
 const outputs: { name: string; stdout?: string; stderr: string }[] = [];
-
-function harvest(proxy: RunningFaultProxy): void {
-  for (const record of proxy.requests()) {
-    const value = record.headers.authorization;
-    if (typeof value !== "string" || seen.has(value)) continue;
-    seen.add(value);
-    secrets.push({ label: `Authorization #${seen.size}`, value });
-    const token = /^Bearer (.+)$/i.exec(value)?.[1];
-    if (token) secrets.push({ label: `bearer token #${seen.size}`, value: token });
-  }
-}
 
 beforeAll(async () => {
   basicRegistry = await startHtpasswdRegistry({ users: { alice: alicePassword.value } });
@@ -147,7 +132,7 @@ describe("secrets through the CLI", () => {
     await cli(["auth", "login", registry, "-u", "alice", "--password-stdin"], "success", {
       stdin: alicePassword.value,
     });
-    harvest(basicProxy);
+    lab.harvest(basicProxy);
     expectClean(tally);
   });
 
@@ -169,7 +154,7 @@ describe("secrets through the CLI", () => {
     )) {
       secrets.push({ label: "auth token output", value: match[1] as string });
     }
-    harvest(tokenProxy);
+    lab.harvest(tokenProxy);
     expectClean(tally);
   });
 
@@ -211,8 +196,8 @@ describe("secrets through the CLI", () => {
     await cli(["-v", "ls", `${basicProxy.host}/alice/app`], "typed failure", {
       env: { DOCKER_CONFIG: helperHome, PATH: `${bin}:${process.env.PATH}` },
     });
-    harvest(basicProxy);
-    harvest(tokenProxy);
+    lab.harvest(basicProxy);
+    lab.harvest(tokenProxy);
     expectClean(tally);
   });
 

@@ -23,14 +23,8 @@ import {
 import { randomImage } from "@hoist/oci";
 import { createTransport, type Transport } from "@hoist/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Exposure,
-  errorExposures,
-  findLeaks,
-  lineExposures,
-  type Secret,
-  timedRun,
-} from "../src/index.js";
+import { type Exposure, errorExposures, findLeaks, lineExposures, timedRun } from "../src/index.js";
+import { SecretLab } from "./secret-lab.js";
 import { expectClean, tempDir, useTally } from "./support.js";
 import { pullAndVerify, pushImage } from "./wire.js";
 
@@ -42,28 +36,12 @@ import { pullAndVerify, pushImage } from "./wire.js";
 const BOUND_MS = 30_000;
 const tally = useTally("secrets: sessions and error paths", { boundMs: BOUND_MS });
 
-const secret = (label: string): Secret => ({
-  label,
-  value: `${label.replace(/[^a-z]/gi, "").slice(0, 6)}-${randomBytes(12).toString("hex")}`,
-});
-const alicePassword = secret("alice password");
-const bobPassword = secret("bob password");
-const helperPassword = secret("helper password");
-/** Every secret of the run: the fixed ones, plus each token and Authorization value seen. */
-const secrets: Secret[] = [alicePassword, bobPassword, helperPassword];
-const seenHeaders = new Set<string>();
-
-/** Records each Authorization value that reached a registry through a proxy, as a secret. */
-function harvest(proxy: RunningFaultProxy): void {
-  for (const record of proxy.requests()) {
-    const value = record.headers.authorization;
-    if (typeof value !== "string" || seenHeaders.has(value)) continue;
-    seenHeaders.add(value);
-    secrets.push({ label: `Authorization #${seenHeaders.size}`, value });
-    const token = /^Bearer (.+)$/i.exec(value)?.[1];
-    if (token) secrets.push({ label: `bearer token #${seenHeaders.size}`, value: token });
-  }
-}
+const lab = new SecretLab();
+const alicePassword = lab.make("alice password");
+const bobPassword = lab.make("bob password");
+const helperPassword = lab.make("helper password");
+/** Every secret of the run: the made-up ones, plus each token and Authorization value seen. */
+const secrets = lab.secrets;
 
 interface Flow {
   transport: Transport;
@@ -172,7 +150,7 @@ describe("secrets: Basic auth against docker-registry with htpasswd", () => {
       const tags = await session.request({ method: "GET", path: "/v2/alice/app/tags/list" });
       expect(await tags.json()).toMatchObject({ tags: ["v1"] });
     });
-    harvest(basicProxy);
+    lab.harvest(basicProxy);
     expectClean(tally);
   });
 
@@ -185,7 +163,7 @@ describe("secrets: Basic auth against docker-registry with htpasswd", () => {
       await session.request({ method: "GET", path: "/v2/alice/app/tags/list" });
     });
     secrets.push({ label: "wrong password", value: `${alicePassword.value}-wrong` });
-    harvest(basicProxy);
+    lab.harvest(basicProxy);
     expectClean(tally);
   });
 
@@ -270,7 +248,7 @@ describe("secrets: Basic auth against docker-registry with htpasswd", () => {
         })),
       );
     });
-    harvest(basicProxy);
+    lab.harvest(basicProxy);
     expectClean(tally);
   });
 });
@@ -289,7 +267,7 @@ describe("secrets: Bearer tokens from a token server", () => {
       const digest = await pushImage(session, "bob/app", image, "v1");
       await pullAndVerify(session, "bob/app", "v1", digest);
     });
-    harvest(tokenProxy);
+    lab.harvest(tokenProxy);
     expectClean(tally);
   });
 
@@ -306,7 +284,7 @@ describe("secrets: Bearer tokens from a token server", () => {
       const digest = await pushImage(session, "bob/app", image, "v2");
       await pullAndVerify(session, "bob/app", "v2", digest);
     });
-    harvest(tokenProxy);
+    lab.harvest(tokenProxy);
     expectClean(tally);
   });
 
@@ -332,7 +310,7 @@ describe("secrets: Bearer tokens from a token server", () => {
       expect(await tags.json()).toMatchObject({ tags: expect.arrayContaining(["v1"]) });
     });
     expect(token.length).toBeGreaterThan(20);
-    harvest(tokenProxy);
+    lab.harvest(tokenProxy);
     expectClean(tally);
   });
 
@@ -374,7 +352,7 @@ describe("secrets: Bearer tokens from a token server", () => {
     } finally {
       tokenEnv.tokenServer.configure({ jwtLifetimeSeconds: undefined });
     }
-    harvest(tokenProxy);
+    lab.harvest(tokenProxy);
     expectClean(tally);
   });
 
@@ -403,7 +381,7 @@ describe("secrets: Bearer tokens from a token server", () => {
     } finally {
       tokenProxy.clearRules();
     }
-    harvest(tokenProxy);
+    lab.harvest(tokenProxy);
     expectClean(tally);
   });
 });
