@@ -3,6 +3,7 @@ import { open, stat } from "node:fs/promises";
 import { PassThrough, type Readable } from "node:stream";
 import {
   appendLayers,
+  detectCompression,
   type Image,
   type Layer,
   layerFromFile,
@@ -19,7 +20,6 @@ import { CliError } from "./errors.js";
 // layer is rewritten as Windows containers need: entries move under Files/, Files and Hives
 // directories are added, and each entry gets the security descriptor that makes it usable.
 
-const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 // Owner and group BUILTIN\Users ("O:BUG:BU"), as a Windows security descriptor in base64.
 const USERS_OWNER_AND_GROUP_SID =
   "AQAAgBQAAAAkAAAAAAAAAAAAAAABAgAAAAAABSAAAAAhAgAAAQIAAAAAAAUgAAAAIQIAAA==";
@@ -29,7 +29,7 @@ async function isZstd(path: string): Promise<boolean> {
   try {
     const head = Buffer.alloc(4);
     const { bytesRead } = await handle.read(head, 0, 4, 0);
-    return bytesRead === 4 && head.equals(ZSTD_MAGIC);
+    return detectCompression(head.subarray(0, bytesRead)) === "zstd";
   } finally {
     await handle.close();
   }

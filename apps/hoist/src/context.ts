@@ -129,21 +129,6 @@ export class Context {
   }
 }
 
-const SKIPPED_HEADERS = new Set([
-  "user-agent",
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "host",
-  "content-length",
-  "transfer-encoding",
-  "connection",
-  "upgrade",
-  "te",
-  "expect",
-  "keep-alive",
-]);
-
 /**
  * The `HttpHeaders` of docker's config.json, which crane adds to every request. A missing or
  * unreadable file is only a debug note, as in crane; credential and framing headers are skipped
@@ -154,6 +139,7 @@ export async function configHeaders(
   debug: (line: string) => void,
 ): Promise<Record<string, string>> {
   const { dockerConfigPath } = await import("@hoist/authn");
+  const { isSettableHeader } = await import("@hoist/transport");
   const path = dockerConfigPath({ env });
   let document: unknown;
   try {
@@ -168,7 +154,7 @@ export async function configHeaders(
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(found)) {
     if (typeof value !== "string") continue;
-    if (SKIPPED_HEADERS.has(name.toLowerCase()) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    if (!isSettableHeader(name)) {
       debug(`ignoring HttpHeaders.${name} from ${path}`);
       continue;
     }

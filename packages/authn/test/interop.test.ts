@@ -1,10 +1,8 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { findBinary, useDockerRegistry } from "@hoist/harness";
-import { afterAll, describe, expect, it } from "vitest";
+import { findBinary, useHtpasswdRegistry } from "@hoist/harness";
+import { describe, expect, it } from "vitest";
 import {
   anonymous,
   type Credential,
@@ -18,21 +16,9 @@ const run = promisify(execFile);
 const USER = "hoist";
 const PASSWORD = "correct horse battery staple";
 
-// The htpasswd file must exist before the registry starts, so it is made at import time.
-const htpasswdDir = mkdtempSync(join(tmpdir(), "hoist-htpasswd-"));
-const htpasswdFile = join(htpasswdDir, "htpasswd");
-const htpasswdReady = run(findBinary("htpasswd", { debianPackage: "apache2-utils" }), [
-  "-Bbc",
-  htpasswdFile,
-  USER,
-  PASSWORD,
-]);
-
-afterAll(() => rmSync(htpasswdDir, { recursive: true, force: true }));
-
-const getRegistry = useDockerRegistry({
-  config: { auth: { htpasswd: { realm: "hoist-test", path: htpasswdFile } } },
-});
+// The harness writes the htpasswd file before the registry starts: distribution invents a
+// random user of its own when the file is missing at start-up.
+const getRegistry = useHtpasswdRegistry({ users: { [USER]: PASSWORD } });
 
 /** Asks the real registry whether it accepts a credential (distribution answers /v2/ 200 or 401). */
 async function accepted(credential: Credential): Promise<number> {
@@ -49,7 +35,6 @@ async function accepted(credential: Credential): Promise<number> {
 
 describe("with the real docker-registry and skopeo", () => {
   it("rejects anonymous and accepts the credential hoist's login stored", async () => {
-    await htpasswdReady;
     const home = await tempDir();
     const env = { PATH: "/usr/bin:/bin" };
     expect(await accepted({ kind: "anonymous" })).toBe(401);
@@ -65,7 +50,6 @@ describe("with the real docker-registry and skopeo", () => {
   });
 
   it("writes a config skopeo (containers/image) reads, and reads what skopeo login writes", async () => {
-    await htpasswdReady;
     const skopeo = findBinary("skopeo", { debianPackage: "skopeo" });
     const home = await tempDir();
     const ours = join(home, "ours.json");

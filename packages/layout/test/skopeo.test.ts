@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { findBinary, useDockerRegistry } from "@hoist/harness";
+import { findBinary, skopeoRun, useDockerRegistry } from "@hoist/harness";
 import {
   appendLayers,
   type Image,
@@ -31,13 +31,6 @@ import { imageDigests, indexDigests, useTempDirectories } from "./helpers.js";
 const run = promisify(execFile);
 const skopeo = findBinary("skopeo", { debianPackage: "skopeo", candidates: ["/usr/bin/skopeo"] });
 const tempDirectory = useTempDirectories("skopeo");
-
-async function skopeoRun(...args: string[]): Promise<string> {
-  const { stdout } = await run(skopeo, ["--insecure-policy", ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
-}
 
 async function inspect(
   reference: string,

@@ -2,7 +2,13 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { createGunzipStream, createGzipStream, detectCompression, gzipBytes } from "./gzip.js";
+import {
+  createGunzipStream,
+  createGzipStream,
+  DEFAULT_GZIP_LEVEL,
+  detectCompression,
+  gzipBytes,
+} from "./gzip.js";
 
 const DATA = Buffer.from("compress me, ".repeat(10_000));
 
@@ -15,15 +21,21 @@ describe("deterministic gzip", () => {
 
   it("streams the same bytes as the one-shot form, whatever the chunking", async () => {
     const pieces = [DATA.subarray(0, 1), DATA.subarray(1, 5000), DATA.subarray(5000)];
-    const streamed = await buffer(Readable.from(pieces).pipe(createGzipStream(6)));
+    const streamed = await buffer(Readable.from(pieces).pipe(createGzipStream({ level: 6 })));
     expect(streamed.equals(gzipBytes(DATA, 6))).toBe(true);
+  });
+
+  it("uses the default level when none is given", async () => {
+    const streamed = await buffer(Readable.from([DATA]).pipe(createGzipStream()));
+    expect(streamed.equals(gzipBytes(DATA, DEFAULT_GZIP_LEVEL))).toBe(true);
+    expect(streamed.equals(gzipBytes(DATA, 1))).toBe(false);
   });
 
   it("refuses levels outside 0–9", () => {
     expect(() => gzipBytes(DATA, 10)).toThrow(
       expect.objectContaining({ code: "HOIST_OCI_INVALID_ARGUMENT" }),
     );
-    expect(() => createGzipStream(-1)).toThrow(
+    expect(() => createGzipStream({ level: -1 })).toThrow(
       expect.objectContaining({ code: "HOIST_OCI_INVALID_ARGUMENT" }),
     );
   });
@@ -35,17 +47,39 @@ describe("gunzip", () => {
       gzipBytes(Buffer.from("one "), 6),
       gzipBytes(Buffer.from("two"), 6),
     ]);
-    const output = await buffer(Readable.from([joined]).pipe(createGunzipStream("test")));
+    const output = await buffer(Readable.from([joined]).pipe(createGunzipStream()));
     expect(output.toString()).toBe("one two");
   });
 
   it("turns zlib failures into HOIST_OCI_DECOMPRESS_FAILED", async () => {
     const stream = Readable.from([
       Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3]),
-    ]).pipe(createGunzipStream("read layer"));
+    ]).pipe(createGunzipStream({ operation: "read layer" }));
     await expect(buffer(stream)).rejects.toMatchObject({
       code: "HOIST_OCI_DECOMPRESS_FAILED",
       operation: "read layer",
+    });
+  });
+
+  it("names the subject and hands the error to translateError", async () => {
+    const translated = new Error("translated");
+    let seen: unknown;
+    const stream = Readable.from([Buffer.from([0x1f, 0x8b, 8, 0, 1, 2])]).pipe(
+      createGunzipStream({
+        operation: "read blob",
+        subject: 'layer "a.tar"',
+        translateError: (error) => {
+          seen = error;
+          return translated;
+        },
+      }),
+    );
+    await expect(buffer(stream)).rejects.toBe(translated);
+    expect(seen).toMatchObject({
+      code: "HOIST_OCI_DECOMPRESS_FAILED",
+      operation: "read blob",
+      message: expect.stringMatching(/^the gzip data of layer "a\.tar" is corrupt or truncated \(/),
+      cause: expect.any(Error),
     });
   });
 });

@@ -76,31 +76,59 @@ class ZlibStream extends Duplex {
   }
 }
 
-/** @internal A gzip stream with the deterministic header. */
-export function createGzipStream(level: number): Duplex {
-  return new ZlibStream(createGzip({ level: checkLevel(level, "gzip layer") }), {
-    patchHeader: true,
-    translate: (error) => error,
-  });
+/** Options for {@link createGzipStream}. */
+export interface GzipStreamOptions {
+  /** zlib level, 0 (store) to 9 (smallest); default {@link DEFAULT_GZIP_LEVEL}. */
+  level?: number;
 }
 
-/** @internal A gunzip stream whose failures are `HOIST_OCI_DECOMPRESS_FAILED`. */
-export function createGunzipStream(operation: string): Duplex {
+/**
+ * A gzip stream whose output is deterministic: the header carries no time and "unknown" as its
+ * OS, so the same bytes, level and zlib give the same blob (and digest) on every platform, the
+ * same bytes `layerFromBytes` and friends produce. For implementers of `Layer` that gzip.
+ */
+export function createGzipStream(options: GzipStreamOptions = {}): Duplex {
+  const level = checkLevel(options.level ?? DEFAULT_GZIP_LEVEL, "gzip layer");
+  return new ZlibStream(createGzip({ level }), { patchHeader: true, translate: (error) => error });
+}
+
+/** Options for {@link createGunzipStream}. */
+export interface GunzipStreamOptions {
+  /** The `operation` of the error for corrupt data; default "gunzip". */
+  operation?: string;
+  /** What the data is, named in the error message (`layer "x"`). */
+  subject?: string;
+  /**
+   * Turns the `HOIST_OCI_DECOMPRESS_FAILED` error into the caller's own (zlib's error stays its
+   * `cause`), for implementers whose errors belong to another family.
+   */
+  translateError?: (error: OciError) => Error;
+}
+
+/**
+ * A gunzip stream (concatenated members are read, as `gzip -d` does) with backpressure held both
+ * ways, whose zlib failures reach the consumer as `HOIST_OCI_DECOMPRESS_FAILED`.
+ */
+export function createGunzipStream(options: GunzipStreamOptions = {}): Duplex {
+  const { operation = "gunzip", subject, translateError = (error: OciError) => error } = options;
+  const what = subject === undefined ? "the gzip data" : `the gzip data of ${subject}`;
   return new ZlibStream(createGunzip(), {
     patchHeader: false,
     translate: (error) =>
-      new OciError(`the gzip data is corrupt or truncated (${error.message})`, {
-        code: "HOIST_OCI_DECOMPRESS_FAILED",
-        operation,
-        cause: error,
-      }),
+      translateError(
+        new OciError(`${what} is corrupt or truncated (${error.message})`, {
+          code: "HOIST_OCI_DECOMPRESS_FAILED",
+          operation,
+          cause: error,
+        }),
+      ),
   });
 }
 
 /** What the first bytes of a blob say about its compression. */
 export type Compression = "gzip" | "zstd" | "none";
 
-/** @internal Detects gzip and zstd by their magic numbers. */
+/** Names a blob's compression from its first bytes (gzip's or zstd's magic number; 4 suffice). */
 export function detectCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
   if (

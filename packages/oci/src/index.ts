@@ -15,7 +15,15 @@ export {
   type OciErrorOptions,
   SizeMismatchError,
 } from "./errors.js";
-export { DEFAULT_GZIP_LEVEL } from "./gzip.js";
+export {
+  type Compression,
+  createGunzipStream,
+  createGzipStream,
+  DEFAULT_GZIP_LEVEL,
+  detectCompression,
+  type GunzipStreamOptions,
+  type GzipStreamOptions,
+} from "./gzip.js";
 export { Hash, type HashAlgorithm } from "./hash.js";
 export {
   HashingStream,
@@ -99,6 +107,7 @@ export {
   MediaTypeSchema,
   PlatformSchema,
 } from "./schemas.js";
+export { raceAbort, SharedComputation } from "./shared-computation.js";
 export type {
   ConfigFile,
   ContainerConfig,

@@ -109,9 +109,9 @@ export function layerPipeline(options: LayerPipelineOptions): Readable {
     } else {
       uncompressedHash = new HashingStream();
       if (output === "compressed") {
-        stages.push(new Tee([createGunzipStream(operation), uncompressedHash]));
+        stages.push(new Tee([createGunzipStream({ operation }), uncompressedHash]));
       } else {
-        stages.push(createGunzipStream(operation), uncompressedHash);
+        stages.push(createGunzipStream({ operation }), uncompressedHash);
       }
     }
   } else if (input === "none") {
@@ -120,15 +120,15 @@ export function layerPipeline(options: LayerPipelineOptions): Readable {
     compressedHash = new HashingStream();
     stages.push(uncompressedHash);
     if (output === "compressed") {
-      stages.push(createGzipStream(level), compressedHash);
+      stages.push(createGzipStream({ level }), compressedHash);
     } else {
-      stages.push(new Tee([createGzipStream(level), compressedHash]));
+      stages.push(new Tee([createGzipStream({ level }), compressedHash]));
     }
   } else {
     // gzip in, uncompressed blob out: both forms are the decompressed bytes.
     compressedHash = new HashingStream();
     uncompressedHash = compressedHash;
-    stages.push(createGunzipStream(operation), compressedHash);
+    stages.push(createGunzipStream({ operation }), compressedHash);
   }
 
   stages.push(...(options.tail ?? []));

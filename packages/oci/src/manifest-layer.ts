@@ -94,6 +94,6 @@ export class DescriptorLayer implements Layer {
     }
     const stream = await peek.stream();
     if (compression === "none") return stream;
-    return pipeline(stream, createGunzipStream(this.#operation), () => {});
+    return pipeline(stream, createGunzipStream({ operation: this.#operation }), () => {});
   }
 }

@@ -3,7 +3,10 @@
 // The work is aborted only when every caller waiting for it has given up, so one caller's
 // abort never fails another's request.
 
-/** @internal Waits for `promise`, rejecting early with the signal's reason when it aborts. */
+/**
+ * Waits for `promise`, rejecting early with the signal's reason when it aborts. The work behind
+ * the promise is not stopped; the caller just stops waiting for it.
+ */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -29,7 +32,11 @@ interface Run<T> {
   waiters: number;
 }
 
-/** @internal */
+/**
+ * A value computed once, on first need, that many callers may await with their own signals:
+ * how an `Image` or `Layer` implementation keeps a digest or a built manifest. `compute` gets a
+ * signal that aborts only when every waiting caller gave up.
+ */
 export class SharedComputation<T> {
   readonly #compute: (signal: AbortSignal) => Promise<T>;
   #result: { value: T } | undefined;
@@ -49,6 +56,7 @@ export class SharedComputation<T> {
     if (!this.#result) this.#result = { value };
   }
 
+  /** The value, computing it if no one has yet; rejects early when `signal` aborts. */
   async get(signal?: AbortSignal): Promise<T> {
     if (this.#result) return this.#result.value;
     signal?.throwIfAborted();

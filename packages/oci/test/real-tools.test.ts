@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { promisify } from "node:util";
-import { findBinary, useDockerRegistry } from "@hoist/harness";
+import { findBinary, skopeoRun, useDockerRegistry } from "@hoist/harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   appendLayers,
@@ -31,15 +31,7 @@ import {
 // reads what it wrote.
 
 const run = promisify(execFile);
-const skopeo = findBinary("skopeo", { debianPackage: "skopeo", candidates: ["/usr/bin/skopeo"] });
 const tar = findBinary("tar", { debianPackage: "tar", candidates: ["/usr/bin/tar", "/bin/tar"] });
-
-async function skopeoRun(...args: string[]): Promise<string> {
-  const { stdout } = await run(skopeo, ["--insecure-policy", ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
-}
 
 let directory: string;
 beforeAll(async () => {

@@ -1,10 +1,6 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { findBinary, type RunningDockerRegistry, startDockerRegistry } from "@hoist/harness";
+import { type RunningDockerRegistry, skopeoRun, startDockerRegistry } from "@hoist/harness";
 import { startRegistry } from "@hoist/registry";
 import { signedSchema1 } from "./schema1-signer.js";
-
-const run = promisify(execFile);
 
 /** One request as the registry saw it. */
 export interface SeenRequest {
@@ -36,17 +32,6 @@ export interface RegistryUnderTest {
 }
 
 export type RegistryFactory = () => Promise<RegistryUnderTest>;
-
-const skopeo = () =>
-  findBinary("skopeo", { debianPackage: "skopeo", candidates: ["/usr/bin/skopeo"] });
-
-/** Runs skopeo against loopback registries (no TLS, no signature policy). */
-export async function skopeoRun(...args: string[]): Promise<string> {
-  const { stdout } = await run(skopeo(), ["--insecure-policy", ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
-}
 
 const ACCESS_LINE = /"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/1\.1" (\d{3})/g;
 

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generatedTar, useDockerRegistry } from "@hoist/harness";
+import { generatedTar, skopeoRun, useDockerRegistry } from "@hoist/harness";
 import {
   appendLayers,
   Hash,
@@ -14,7 +14,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPuller, createPusher } from "../src/index.js";
 import { fingerprint, uniqueRepo } from "./helpers.js";
-import { skopeoRun } from "./registries.js";
 
 // skopeo (containers/image) as an independent witness: what hoist pushes, skopeo reads with
 // the same digests and copies out with its own verification; what skopeo pushes, hoist pulls

@@ -7,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import {
   DEFAULT_GZIP_LEVEL,
   DEFAULT_MAX_CONFIG_BYTES,
+  detectCompression,
   type Image,
   parseConfigFile,
   type ReadOptions,
@@ -19,7 +20,6 @@ import {
   type TarballDescriptor,
 } from "./docker-manifest.js";
 import { invalidArgument, quote, reason, TarballError } from "./errors.js";
-import { detectCompression } from "./gzip.js";
 import { type ReferenceInput, repoTagName, tagName } from "./repo-tags.js";
 import { TarIndex } from "./tar-index.js";
 import { TarballImage, TarballLayer, type UncompressedLayers } from "./tarball-image.js";

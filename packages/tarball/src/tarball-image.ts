@@ -1,6 +1,8 @@
 import { addAbortSignal, type Duplex, pipeline, type Readable } from "node:stream";
 import {
+  type Compression,
   type ConfigFile,
+  createGzipStream,
   type Descriptor,
   Hash,
   hashStream,
@@ -13,12 +15,12 @@ import {
   parseDescriptor,
   parseManifest,
   type ReadOptions,
+  SharedComputation,
   VerifyingStream,
 } from "@hoist/oci";
 import type { ArchiveFile } from "./archive-file.js";
 import { quote, TarballError } from "./errors.js";
-import { type Compression, gunzipStage, gzipStages, zstdUnsupported } from "./gzip.js";
-import { Lazy } from "./lazy.js";
+import { gunzipStage, zstdUnsupported } from "./gzip.js";
 import type { EntryLocation } from "./tar-index.js";
 
 /** How layers stored uncompressed in a tarball are presented. */
@@ -73,7 +75,7 @@ export class TarballLayer implements Layer {
   readonly #subject: string;
   /** A LayerSources descriptor that is the layer's identity (foreign layers). */
   readonly #foreign: Descriptor | undefined;
-  readonly #blob: Lazy<{ digest: Hash; size: number }>;
+  readonly #blob: SharedComputation<{ digest: Hash; size: number }>;
   readonly [STORED_COMPRESSION]: Compression;
 
   constructor(init: TarballLayerInit) {
@@ -84,7 +86,7 @@ export class TarballLayer implements Layer {
     // describe the stored tar, not a blob to present (go-containerregistry skips them too).
     this.#foreign =
       init.source && !UNCOMPRESSED_TYPES.has(init.source.mediaType) ? init.source : undefined;
-    this.#blob = new Lazy(async (signal) => {
+    this.#blob = new SharedComputation(async (signal) => {
       const foreign = this.#foreign;
       if (foreign) return { digest: foreign.digest, size: foreign.size };
       const { stored, uncompressedLayers, location, diffID } = this.#init;
@@ -108,7 +110,7 @@ export class TarballLayer implements Layer {
       subject: this.#subject,
     });
     if (this.#init.uncompressedLayers === "keep") return chain([file, checked], signal);
-    return chain([file, checked, ...gzipStages(gzipLevel)], signal);
+    return chain([file, checked, createGzipStream({ level: gzipLevel })], signal);
   }
 
   async digest(options: ReadOptions = {}): Promise<Hash> {
@@ -204,14 +206,14 @@ export class TarballImage implements Image {
   readonly #configName: Hash;
   readonly #layers: TarballLayer[];
   readonly #maxConfigBytes: number;
-  readonly #manifest: Lazy<BuiltManifest>;
+  readonly #manifest: SharedComputation<BuiltManifest>;
 
   constructor(init: { rawConfig: Uint8Array; layers: TarballLayer[]; maxConfigBytes: number }) {
     this.#rawConfig = Uint8Array.prototype.slice.call(init.rawConfig);
     this.#configName = Hash.compute(this.#rawConfig);
     this.#layers = init.layers;
     this.#maxConfigBytes = init.maxConfigBytes;
-    this.#manifest = new Lazy(async (signal) => {
+    this.#manifest = new SharedComputation(async (signal) => {
       const layers: Descriptor[] = [];
       for (const layer of this.#layers) layers.push(await layer.descriptor({ signal }));
       const manifest = {

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { findBinary, useDockerRegistry } from "@hoist/harness";
+import { skopeoRun, useDockerRegistry } from "@hoist/harness";
 import { type ConfigFile, MediaType, parseConfigFile, randomImage, setConfig } from "@hoist/oci";
 import { describe, expect, it } from "vitest";
 import {
@@ -22,15 +22,6 @@ import { gnuTar, identity, layerTars, listTree, run, useTempDirectory } from "./
 // layer digests and manifest digests are not: skopeo presents docker-archive layers
 // uncompressed and recompresses them with its own gzip when it writes to a registry or a layout,
 // and a docker-save tarball has no manifest of its own, so every reader builds one.
-
-const skopeo = findBinary("skopeo", { debianPackage: "skopeo", candidates: ["/usr/bin/skopeo"] });
-
-async function skopeoRun(...args: string[]): Promise<string> {
-  const { stdout } = await run(skopeo, ["--insecure-policy", ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
-}
 
 const directory = useTempDirectory("real-tools");
 const registry = useDockerRegistry();

@@ -34,6 +34,7 @@ export type { TokenGrant, TokenResponse } from "./token-exchange.js";
 export {
   createTransport,
   type ExchangeTokenOptions,
+  isSettableHeader,
   type PingOptions,
   type SessionOptions,
   type Transport,

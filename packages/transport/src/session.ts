@@ -1,4 +1,5 @@
 import type { Authenticator, Credential } from "@hoist/authn";
+import { raceAbort } from "@hoist/oci";
 import {
   type Challenge,
   challengeScopes,
@@ -9,7 +10,6 @@ import { authorizationSecrets } from "./echoed-secrets.js";
 import { TransportError } from "./errors.js";
 import { inspectToken } from "./jwt.js";
 import type { PingResult, RegistryLike } from "./ping.js";
-import { raceSignal } from "./race-signal.js";
 import type { RateLimit } from "./rate-limit.js";
 import { redactUrl } from "./redact.js";
 import { bufferErrorBody, buildRegistryError } from "./registry-error-body.js";
@@ -198,7 +198,7 @@ class RegistrySession implements Session {
         if (this.#credential?.value === value) this.#credential = undefined;
       });
     }
-    return raceSignal(this.#credential.value, signal);
+    return raceAbort(this.#credential.value, signal);
   }
 
   async #fetchToken(challenge: Challenge, scopes: readonly string[]): Promise<CachedToken> {
@@ -239,7 +239,7 @@ class RegistrySession implements Session {
     if (challenge?.scheme === "bearer") {
       const scopes = [...this.#scopes];
       const key = `${challenge.params.realm ?? ""}\n${challenge.params.service ?? ""}\n${scopeKey(scopes)}`;
-      const token = await raceSignal(
+      const token = await raceAbort(
         this.#tokens.obtain(this.#authenticator, key, () => this.#fetchToken(challenge, scopes)),
         signal,
       );

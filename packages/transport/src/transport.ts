@@ -1,4 +1,5 @@
 import type { Authenticator, Keychain, Resource } from "@hoist/authn";
+import { raceAbort } from "@hoist/oci";
 import type { Dispatcher } from "undici";
 import { type Clock, systemClock } from "./clock.js";
 import { createDispatcher, type ProxyOptions, type TlsOptions } from "./dispatcher.js";
@@ -11,7 +12,6 @@ import {
   type RegistryLike,
   toRegistry,
 } from "./ping.js";
-import { raceSignal } from "./race-signal.js";
 import { type RetryPolicy, type RetryPolicyOptions, resolveRetryPolicy } from "./retry-policy.js";
 import type { Engine, ResponseInfo } from "./send.js";
 import { createSession, credentialOf, type Session } from "./session.js";
@@ -227,6 +227,16 @@ const RESERVED_HEADERS = new Set([
   "user-agent",
 ]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Whether `TransportOptions.headers` accepts a header of this name (any case): a valid HTTP
+ * token that is not a credential, cookie, framing or User-Agent header. For callers that gather
+ * headers from elsewhere (docker config.json's `HttpHeaders`) and drop what would be refused.
+ */
+export function isSettableHeader(name: string): boolean {
+  return HEADER_NAME.test(name) && !RESERVED_HEADERS.has(name.toLowerCase());
+}
+
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 function extraHeaders(input: TransportOptions["headers"]): Record<string, string> {
@@ -321,7 +331,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       });
     }
     // The shared ping runs on; only this caller stops waiting when its signal fires.
-    return raceSignal(shared, signal).catch((error: unknown) => {
+    return raceAbort(shared, signal).catch((error: unknown) => {
       if (signal?.aborted && error === signal.reason) throw abortError("ping", signal);
       throw error;
     });

@@ -1,6 +1,11 @@
 import { manualClock, type RunningHttpOrigin, startHttpOrigin } from "@hoist/harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTransport, type ResponseInfo, TransportError } from "../src/index.js";
+import {
+  createTransport,
+  isSettableHeader,
+  type ResponseInfo,
+  TransportError,
+} from "../src/index.js";
 import { caught, registryAt } from "./helpers.js";
 
 describe("transport-wide headers and the onResponse observer", () => {
@@ -96,6 +101,27 @@ describe("transport-wide headers and the onResponse observer", () => {
     expect(TransportError.is(error)).toBe(true);
     expect(error.code).toBe("HOIST_TRANSPORT_INVALID_OPTIONS");
     expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ["X-Meta-Source", true],
+    ["x-custom_header.1", true],
+    ["Authorization", false],
+    ["PROXY-AUTHORIZATION", false],
+    ["Cookie", false],
+    ["Host", false],
+    ["content-length", false],
+    ["Transfer-Encoding", false],
+    ["User-Agent", false],
+    ["Keep-Alive", false],
+    ["bad name", false],
+    ["", false],
+  ])("isSettableHeader(%j) is %s, as createTransport's headers agree", async (name, settable) => {
+    expect(isSettableHeader(name)).toBe(settable);
+    const build = () => createTransport({ headers: { [name]: "v" } });
+    if (settable) await build().close();
+    else
+      expect(build).toThrow(expect.objectContaining({ code: "HOIST_TRANSPORT_INVALID_OPTIONS" }));
   });
 
   it("refuses an onResponse that is not a function", async () => {

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import { listenOnLoopback } from "./loopback-server.js";
+import { seededRandom } from "./seeded-random.js";
 
 /** What the proxy does to a request a rule matched. */
 export type Fault =
@@ -106,18 +107,6 @@ export interface RunningFaultProxy {
   requests(): ProxyRecord[];
   clearRequests(): void;
   stop(): Promise<void>;
-}
-
-/** mulberry32: small, fast and good enough to make fault schedules reproducible. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Headers a rewrite set to undefined are dropped (node:http refuses undefined values). */

@@ -43,6 +43,13 @@ export {
 } from "./http-origin.js";
 export { guardLoopbackOnly, isLoopbackHost, type LoopbackGuard } from "./loopback-guard.js";
 export { type ManualClock, manualClock } from "./manual-clock.js";
+export {
+  type ReadmeExampleOptions,
+  type ReadmeExampleRun,
+  runReadmeExample,
+} from "./readme-example.js";
+export { seededRandom } from "./seeded-random.js";
+export { skopeoRun } from "./skopeo.js";
 export { type FindBinaryOptions, findBinary, MissingBinaryError } from "./system-binary.js";
 export { createServerCertificate, type ServerCertificate } from "./test-certificate.js";
 export {

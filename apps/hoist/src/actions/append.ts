@@ -1,7 +1,7 @@
 import { emptyImage, type Image, MediaType, setAnnotations } from "@hoist/oci";
-import { writeTarball } from "@hoist/tarball";
 import { appendFiles } from "../append-files.js";
 import { context as wrap } from "../errors.js";
+import { writeOutputTarball } from "../output-tarball.js";
 import type { Action } from "../program.js";
 import {
   BASE_DIGEST,
@@ -48,17 +48,7 @@ export const append: Action = async (context, _args, options) => {
   }
 
   if (typeof options.output === "string" && options.output) {
-    try {
-      await writeTarball(
-        options.output,
-        { image, refs: [reference(context, newTag)] },
-        {
-          signal: context.signal,
-        },
-      );
-    } catch (error) {
-      throw wrap(`writing output "${options.output}"`, error);
-    }
+    await writeOutputTarball(context, options.output, image, newTag);
     return;
   }
   const ref = reference(context, newTag);

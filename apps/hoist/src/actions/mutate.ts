@@ -6,10 +6,10 @@ import {
   setAnnotations,
   setConfigFile,
 } from "@hoist/oci";
-import { writeTarball } from "@hoist/tarball";
 import { appendFiles } from "../append-files.js";
 import { CliError, usageError, context as wrap } from "../errors.js";
 import type { EnvPair } from "../flags.js";
+import { writeOutputTarball } from "../output-tarball.js";
 import type { Action } from "../program.js";
 import {
   digestReference,
@@ -129,17 +129,7 @@ export const mutate: Action = async (context, args, options) => {
   else if (!newRef) newRef = source;
 
   if (typeof options.output === "string" && options.output) {
-    try {
-      await writeTarball(
-        options.output,
-        { image, refs: [reference(context, newRef)] },
-        {
-          signal: context.signal,
-        },
-      );
-    } catch (error) {
-      throw wrap(`writing output "${options.output}"`, error);
-    }
+    await writeOutputTarball(context, options.output, image, newRef);
     return;
   }
   const target = reference(context, newRef);
