@@ -6,6 +6,7 @@ import { join } from "node:path";
 import {
   type RunningDockerRegistry,
   type RunningFaultProxy,
+  seededRandom,
   startDockerRegistry,
   startFaultProxy,
 } from "@hoist/harness";
@@ -216,11 +217,7 @@ describe("pulls killed mid-way", () => {
   }
 
   it(`${size.runs * 2} pulls killed at seeded moments leave a whole output or none`, async () => {
-    let state = 0x2545f491;
-    const random = () => {
-      state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-      return state / 2 ** 32;
-    };
+    const random = seededRandom(0x2545f491);
     // Slow every answer a little so the pull spends its time in flight, where kills land.
     proxy.setRules([{ name: "slow", fault: { kind: "delay", ms: 40 } }]);
     let completeOutputs = 0;

@@ -1,4 +1,4 @@
-import type { FaultRule, RewrittenAnswer } from "@hoist/harness";
+import { type FaultRule, type RewrittenAnswer, seededRandom as seeded } from "@hoist/harness";
 
 /** A named set of fault rules, made afresh for each seeded run. */
 export interface ChaosMix {
@@ -8,18 +8,6 @@ export interface ChaosMix {
   /** Upload in PATCH chunks of this size (the Range mix needs chunks to lag behind). */
   readonly chunkSize?: number;
   rules(seed: number): FaultRule[];
-}
-
-/** mulberry32, for choices inside a mix that must follow the run's seed. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const pick = <T>(random: () => number, items: readonly T[]): T =>

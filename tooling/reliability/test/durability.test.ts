@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { seededRandom } from "@hoist/harness";
 import { describe, expect, it } from "vitest";
 import { suiteSize } from "../src/index.js";
 import { expectClean, tempDir, useTally } from "./support.js";
@@ -183,11 +184,7 @@ describe("durability: login killed mid-write", () => {
     // About a megabyte, so a kill often lands inside a write.
     const original = originalConfig(12_000);
     const runs = Math.max(10, size.runs * 5);
-    let state = 0x9e3779b9;
-    const random = () => {
-      state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-      return state / 2 ** 32;
-    };
+    const random = seededRandom(0x9e3779b9);
     let interrupted = 0;
     for (let run = 0; run < runs; run++) {
       await writeFile(configPath, original);
