@@ -226,6 +226,9 @@ export async function* readLayerTar(
         continue;
       }
       const { header, stream, next } = pending;
+      // The entry's stream fails with the parser when the parser fails, and that failure is
+      // reported once, through the parser; without a listener it would also crash the process.
+      stream.on("error", () => {});
       // tar-stream lets an undecodable size through as null (a base-256 field it cannot read)
       // and then waits forever for the entry's data: such a header is refused here.
       if (!Number.isSafeInteger(header.size) || (header.size ?? -1) < 0) {
