@@ -1,4 +1,5 @@
 import {
+  Agent,
   createServer,
   request as httpRequest,
   type IncomingHttpHeaders,
@@ -147,6 +148,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
   let rules: ActiveRule[] = (options.rules ?? []).map((rule) => ({ rule, seen: 0, applied: 0 }));
   const log: ProxyRecord[] = [];
   const stalled = new Set<ServerResponse>();
+  // A connection to the target per request, closed with its answer: no pooled socket outlives
+  // the request that opened it, so a leak the reliability suite counts is the client's own.
+  const agent = new Agent({ keepAlive: false });
 
   const choose = (request: FaultRequest): FaultRule | undefined => {
     for (const active of rules) {
@@ -177,6 +181,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     };
     const upstream = httpRequest(
       {
+        agent,
         hostname: target.hostname,
         port: target.port,
         method: req.method,
@@ -238,6 +243,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
         });
       },
     );
+    // A client that gives up (a timeout, a reset it was sent) must not leave the upstream
+    // exchange open: an unread answer would hold a socket to the registry forever, and the
+    // reliability suite counts sockets.
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     upstream.on("error", () => {
       if (!res.headersSent) {
         record.status = 502;
@@ -337,6 +348,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     async stop() {
       stalled.clear();
       await listening.close();
+      agent.destroy();
     },
   };
 }
