@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -17,7 +16,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { skopeoWitness, suiteSize, type Tally } from "../src/index.js";
 import { CHAOS_MIXES } from "./chaos-mixes.js";
 import { classifyCli, HOIST_CLI, hoist } from "./cli.js";
-import { expectClean, fileTempDir, tempDir, useTally } from "./support.js";
+import { expectClean, fileTempDir, layoutProblems, tempDir, useTally } from "./support.js";
 
 // The CLI under the mixed chaos (stalls left out, see below): `hoist pull` to a tarball and to an OCI layout, `hoist push`
 // from a layout and `hoist cp`, through the fault proxy; then `hoist pull` killed at a seeded
@@ -76,26 +75,6 @@ afterAll(async () => {
 /** Files an interrupted or failed write may leave beside its target: never the target itself. */
 async function leftovers(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith("."));
-}
-
-/** An OCI layout is whole when every blob hashes to its name and index.json parses. */
-async function layoutProblems(path: string): Promise<string[]> {
-  const problems: string[] = [];
-  const blobs = join(path, "blobs", "sha256");
-  for (const name of await readdir(blobs).catch(() => [] as string[])) {
-    const hash = createHash("sha256")
-      .update(await readFile(join(blobs, name)))
-      .digest("hex");
-    if (hash !== name) problems.push(`blobs/sha256/${name} holds other bytes`);
-  }
-  if (existsSync(join(path, "index.json"))) {
-    try {
-      JSON.parse(await readFile(join(path, "index.json"), "utf8"));
-    } catch {
-      problems.push("index.json does not parse");
-    }
-  }
-  return problems;
 }
 
 /** Checks what a pull left at `output`: verified, absent, or counted as corrupt. */

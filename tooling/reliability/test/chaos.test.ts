@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type RunningDockerRegistry,
@@ -21,7 +20,7 @@ import {
   timedRun,
 } from "../src/index.js";
 import { CHAOS_MIXES, type ChaosMix } from "./chaos-mixes.js";
-import { expectClean, tempDir, useTally } from "./support.js";
+import { expectClean, layoutProblems, tempDir, useTally } from "./support.js";
 
 // Pull, push and copy of a multi-layer image and a two-platform index through the fault proxy
 // in front of Debian's docker-registry, for each seeded fault mix. Every run ends verified by
@@ -82,24 +81,6 @@ afterAll(async () => {
   await Promise.all([sourceProxy?.stop(), targetProxy?.stop()]);
   await Promise.all([source?.stop(), target?.stop()]);
 });
-
-/** Every blob file of a layout hashes to its name; index.json parses. */
-async function layoutProblems(path: string): Promise<string[]> {
-  const problems: string[] = [];
-  const blobs = join(path, "blobs", "sha256");
-  for (const name of await readdir(blobs).catch(() => [] as string[])) {
-    const hash = createHash("sha256")
-      .update(await readFile(join(blobs, name)))
-      .digest("hex");
-    if (hash !== name) problems.push(`blobs/sha256/${name} holds other bytes (${hash})`);
-  }
-  try {
-    JSON.parse(await readFile(join(path, "index.json"), "utf8"));
-  } catch (error) {
-    problems.push(`index.json does not parse: ${(error as Error).message}`);
-  }
-  return problems;
-}
 
 interface RunPlan {
   mix: ChaosMix;

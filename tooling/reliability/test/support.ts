@@ -1,4 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, expect, inject } from "vitest";
@@ -44,4 +46,27 @@ export async function tempDir(prefix = "hoist-reliability-"): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   made.push(dir);
   return dir;
+}
+
+/**
+ * What makes an OCI layout less than whole: a blob whose bytes do not hash to its name, or an
+ * index.json that does not parse (an absent one is fine: nothing was written).
+ */
+export async function layoutProblems(path: string): Promise<string[]> {
+  const problems: string[] = [];
+  const blobs = join(path, "blobs", "sha256");
+  for (const name of await readdir(blobs).catch(() => [] as string[])) {
+    const hash = createHash("sha256")
+      .update(await readFile(join(blobs, name)))
+      .digest("hex");
+    if (hash !== name) problems.push(`blobs/sha256/${name} holds other bytes (${hash})`);
+  }
+  if (existsSync(join(path, "index.json"))) {
+    try {
+      JSON.parse(await readFile(join(path, "index.json"), "utf8"));
+    } catch (error) {
+      problems.push(`index.json does not parse: ${(error as Error).message}`);
+    }
+  }
+  return problems;
 }
