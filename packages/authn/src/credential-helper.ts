@@ -187,13 +187,32 @@ function runHelper(
   });
 }
 
+/**
+ * Secrets a helper printed itself: a helper that writes its credential JSON and then fails
+ * (a wrapper script under `set -e`, say) must not get the secret into our error.
+ */
+function printedSecrets(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(/"secret"\s*:\s*"((?:[^"\\]|\\.)*)"/gi)) {
+    const raw = match[1] ?? "";
+    found.push(raw);
+    try {
+      found.push(JSON.parse(`"${raw}"`) as string);
+    } catch {
+      // half a string: the raw form is all there is
+    }
+  }
+  return found;
+}
+
 function failure(
   program: string,
   action: CredentialHelperAction,
   subject: string,
   result: RunResult,
-  secrets: readonly string[],
+  sent: readonly string[],
 ): CredentialHelperError {
+  const secrets = [...sent, ...printedSecrets(result.stdout), ...printedSecrets(result.stderr)];
   const stderr = redact(cap(result.stderr), secrets);
   const output = redact(cap(result.stdout), secrets);
   const said = [output, stderr].filter(Boolean).join(" / ");

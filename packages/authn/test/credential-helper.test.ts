@@ -159,6 +159,28 @@ printf '{"ServerURL":"ignored","Username":"u","Secret":"s"}'`,
     expect(error.stderr).toContain("[redacted]");
   });
 
+  it.each([
+    [
+      "stdout",
+      `echo '{"ServerURL":"reg.example","Username":"alice","Secret":"s3cret-\\"q"}'; exit 1`,
+    ],
+    ["stderr", `echo '{"Username":"alice","Secret":"s3cret-\\"q"}' >&2; exit 2`],
+  ])(
+    "keeps a secret the helper printed itself (on %s) before failing out of the error",
+    async (_, script) => {
+      const dir = await bin();
+      await writeHelper(dir, "leaky", `cat >/dev/null; ${script}`);
+      const error = await credentialHelper("leaky", { env: helperEnv(dir) })
+        .get("reg.example")
+        .catch((e) => e);
+      expect(error).toMatchObject({ code: "HOIST_AUTHN_HELPER_FAILED", action: "get" });
+      const shown = JSON.stringify({ m: error.message, s: error.stderr, o: error.output });
+      expect(shown).not.toContain("s3cret");
+      expect(shown).toContain("[redacted]");
+      expect(error.message).toContain("alice");
+    },
+  );
+
   it("refuses helper names that are paths", () => {
     expect(() => credentialHelper("../evil")).toThrow(/not valid/);
     expect(() => credentialHelper("")).toThrow(/not valid/);

@@ -64,6 +64,15 @@ describe("parsePlatform / formatPlatform", () => {
     }
   });
 
+  it.each([[undefined], [null], [42], [{}], [["linux/amd64"]]])(
+    "refuses the non-string %j with an OciError, not a TypeError",
+    (value) => {
+      expect(() => parsePlatform(value as unknown as string)).toThrow(
+        expect.objectContaining({ code: "HOIST_OCI_INVALID_PLATFORM", input: undefined }),
+      );
+    },
+  );
+
   it("round-trips every well-formed platform (property)", () => {
     const component = fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/);
     fc.assert(

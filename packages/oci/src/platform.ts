@@ -26,7 +26,8 @@ export function parsePlatform(text: string): Platform {
       {
         code: "HOIST_OCI_INVALID_PLATFORM",
         operation: "parse platform",
-        input: text.slice(0, 200),
+        // JavaScript callers can pass a non-string; it has no text to quote.
+        input: typeof text === "string" ? text.slice(0, 200) : undefined,
       },
     );
   };

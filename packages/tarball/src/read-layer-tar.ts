@@ -141,6 +141,10 @@ function bridge(
   };
 }
 
+function emptyBody(): { body: Readable; discard: () => Promise<void> } {
+  return { body: Readable.from([]), discard: async () => {} };
+}
+
 /**
  * Reads an uncompressed layer tar entry by entry. Names are cleaned and refused with
  * `HOIST_TARBALL_UNSAFE_PATH` when they are absolute or climb above the root (as are hard link
@@ -222,7 +226,28 @@ export async function* readLayerTar(
         continue;
       }
       const { header, stream, next } = pending;
-      const bridged = bridge(stream, (error) => failure ?? translate(error, subject, operation));
+      // The entry's stream fails with the parser when the parser fails, and that failure is
+      // reported once, through the parser; without a listener it would also crash the process.
+      stream.on("error", () => {});
+      // tar-stream lets an undecodable size through as null (a base-256 field it cannot read)
+      // and then waits forever for the entry's data: such a header is refused here.
+      if (!Number.isSafeInteger(header.size) || (header.size ?? -1) < 0) {
+        throw new TarballError(
+          `${subject} has an entry ${JSON.stringify(String(header.name).slice(0, 200))} whose size field cannot be read`,
+          {
+            code: "HOIST_TARBALL_INVALID_ARCHIVE",
+            operation,
+            input: String(header.name).slice(0, 200),
+          },
+        );
+      }
+      // tar-stream reads a directory's header only (as Go's archive/tar does: no data follows
+      // it, whatever its size field says) and never ends its stream when that size is not 0.
+      // Waiting for that end would hang on such an archive; the body of a directory is empty.
+      const bridged =
+        header.type === "directory"
+          ? emptyBody()
+          : bridge(stream, (error) => failure ?? translate(error, subject, operation));
       current = bridged;
       const type = entryType(header.type);
       const name = safeEntryName(header.name, operation);

@@ -152,6 +152,57 @@ describe("readLayerTar", () => {
     expect(error.message).toContain('"../evil"');
   });
 
+  it("reads past a directory whose header claims a size, as Go's archive/tar does, without hanging", async () => {
+    // Found by hoist's reliability suite: tar-stream never ended such a directory's stream.
+    const bytes = await rawTar([
+      { name: "d/", type: "directory" },
+      { name: "d/f", content: "hello" },
+    ]);
+    bytes.write(`${(600).toString(8).padStart(11, "0")}\0`, 124, "latin1");
+    bytes.fill(0x20, 148, 156);
+    const sum = bytes.subarray(0, 512).reduce((total, byte) => total + byte, 0);
+    bytes.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    const read = await entries(Readable.from([bytes]));
+    expect(read.map((e) => [e.name, e.type, e.size, e.content])).toEqual([
+      ["d", "directory", 0, ""],
+      ["d/f", "file", 5, "hello"],
+    ]);
+  });
+
+  it("refuses an entry whose size field cannot be decoded, instead of waiting for its data", async () => {
+    // Found by hoist's reliability suite: tar-stream decodes this base-256 size as null.
+    const bytes = await rawTar([{ name: "a", content: "" }]);
+    bytes.write("\x86000000000", 124, 12, "latin1");
+    bytes.fill(0x20, 148, 156);
+    const sum = bytes.subarray(0, 512).reduce((total, byte) => total + byte, 0);
+    bytes.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    const error = await tarballFailure(entries(Readable.from([bytes])));
+    expect(error.code).toBe("HOIST_TARBALL_INVALID_ARCHIVE");
+    expect(error.message).toContain("size field");
+  });
+
+  it("refuses an undecodable size after a pax header without an uncaught stream error", async () => {
+    // Found by hoist's reliability suite: the entry's stream failed with no listener attached.
+    const bytes = await rawTar([
+      { name: "a", content: "x".repeat(700) },
+      { name: "b-with-a-long-name-from-pax".repeat(5), content: "y" },
+    ]);
+    // The last header is the second entry's own, after its pax extended header.
+    let header = -1;
+    for (let at = 0; at + 512 <= bytes.length; at += 512) {
+      if (bytes.toString("latin1", at + 257, at + 262) === "ustar") header = at;
+    }
+    expect(bytes[header - 1024 + 156]).toBe("x".charCodeAt(0));
+    bytes.write("\x86000000000", header + 124, 12, "latin1");
+    bytes.fill(0x20, header + 148, header + 156);
+    const sum = bytes.subarray(header, header + 512).reduce((total, byte) => total + byte, 0);
+    bytes.write(`${sum.toString(8).padStart(6, "0")}\0 `, header + 148, "latin1");
+    const error = await tarballFailure(entries(Readable.from([bytes])));
+    expect(error.code).toBe("HOIST_TARBALL_INVALID_ARCHIVE");
+    // Give a stray stream error the chance to surface (vitest fails the file on one).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+
   it("stops when aborted, before or while reading", async () => {
     const bytes = await rawTar([
       { name: "a", content: "x" },

@@ -154,6 +154,15 @@ describe("parseChallenges", () => {
     expect(() => parseChallenges(`Bearer ${params}`)).toThrow(/more than 64 parameters/);
   });
 
+  it.each([[undefined], [null], [42], [{ realm: "x" }]])(
+    "refuses the non-header %j with a TransportError, not a TypeError",
+    (value) => {
+      expect(() => parseChallenges(value as unknown as string)).toThrow(
+        expect.objectContaining({ code: "HOIST_TRANSPORT_BAD_CHALLENGE" }),
+      );
+    },
+  );
+
   it("does not let a parameter named __proto__ reach the prototype", () => {
     const [challenge] = parseChallenges('Bearer __proto__="x", realm="r"');
     expect(challenge?.params.realm).toBe("r");

@@ -167,7 +167,14 @@ function parseOne(cursor: Cursor, challenges: MutableChallenge[]): void {
  * malformed or oversized, and nothing else.
  */
 export function parseChallenges(header: string | readonly string[]): Challenge[] {
-  const values = typeof header === "string" ? [header] : header;
+  // JavaScript callers can pass anything; only a string or an array of them is a header.
+  if (typeof header !== "string" && !Array.isArray(header)) {
+    throw new TransportError(
+      `WWW-Authenticate must be a string or an array of strings, got ${header === null ? "null" : typeof header}.`,
+      { code: "HOIST_TRANSPORT_BAD_CHALLENGE", operation: "parse challenge" },
+    );
+  }
+  const values: readonly string[] = typeof header === "string" ? [header] : header;
   let total = 0;
   for (const value of values) {
     if (typeof value !== "string") {

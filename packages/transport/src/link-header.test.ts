@@ -41,6 +41,15 @@ describe("parseLinkHeader", () => {
     }
   });
 
+  it.each([[undefined], [42], [{ toString: "not a function" }], [Object.create(null)]])(
+    "refuses the non-string %o with a TransportError, not a TypeError",
+    (value) => {
+      expect(() => parseLinkHeader(value as unknown as string)).toThrow(
+        expect.objectContaining({ code: "HOIST_TRANSPORT_BAD_LINK" }),
+      );
+    },
+  );
+
   it("never throws anything but a TransportError on arbitrary input", () => {
     fc.assert(
       fc.property(

@@ -30,7 +30,8 @@ function fail(input: string, at: number, what: string): never {
  * on malformed or oversized input, and nothing else.
  */
 export function parseLinkHeader(value: string): Link[] {
-  if (typeof value !== "string") fail(String(value), 0, "not a string");
+  // Describe a non-string by its type: String() itself can throw on a hostile object.
+  if (typeof value !== "string") fail(value === null ? "null" : typeof value, 0, "not a string");
   if (value.length > MAX_LINK_HEADER_CHARS) {
     fail(value.slice(0, 40), 0, `header longer than ${MAX_LINK_HEADER_CHARS} characters`);
   }

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { z } from "zod";
+import { scrubSecrets } from "./echoed-secrets.js";
 import { type RegistryDiagnostic, RegistryError } from "./errors.js";
 import { parseRateLimit, type RateLimit } from "./rate-limit.js";
 import { readLimited } from "./response.js";
@@ -88,11 +89,13 @@ export interface RegistryErrorInput {
   attempts?: number | undefined;
   elapsedMs?: number | undefined;
   hint?: string | undefined;
+  /** What the request carried (credentials, tokens): removed wherever the server echoes them. */
+  secrets?: readonly string[] | undefined;
 }
 
 /** Builds the RegistryError for an answer the caller did not accept. */
 export function buildRegistryError(input: RegistryErrorInput): RegistryError {
-  const text = input.body.bytes.toString("utf8");
+  const text = scrubSecrets(input.body.bytes.toString("utf8"), input.secrets ?? []);
   const errors = parseRegistryErrorBody(text);
   let quoted: string | undefined;
   if (errors.length === 0 && text.trim()) {

@@ -6,6 +6,7 @@ import {
   parseChallenges,
   preferredChallenge,
 } from "./challenge.js";
+import { authorizationSecrets } from "./echoed-secrets.js";
 import { TransportError } from "./errors.js";
 import { inspectToken } from "./jwt.js";
 import type { PingResult, RegistryLike } from "./ping.js";
@@ -427,6 +428,7 @@ class RegistrySession implements Session {
           }
           if (again && !canResend) {
             throw await this.#error(response, method, url, options, {
+              used: authorization,
               hint: "The registry asked to re-authenticate, but the request body was a one-shot stream and cannot be sent again; pass a Uint8Array or a body function, or request the needed scopes up front",
             });
           }
@@ -447,6 +449,10 @@ class RegistrySession implements Session {
           }
           if (failure) {
             throw await this.#error(response, method, url, options, {
+              used:
+                foreignAuthorization === undefined
+                  ? undefined
+                  : { header: foreignAuthorization, kind: "bearer" },
               hint: `${url.host} asked for its own token and getting one anonymously failed: ${failure instanceof Error ? failure.message : String(failure)}`,
             });
           }
@@ -503,7 +509,13 @@ class RegistrySession implements Session {
         ? options.expectStatus.includes(response.status)
         : response.status >= 200 && response.status < 300;
       if (!accepted) {
-        throw await this.#error(response, method, url, options, { used: authorization });
+        throw await this.#error(response, method, url, options, {
+          used: onRegistry
+            ? authorization
+            : foreignAuthorization === undefined
+              ? undefined
+              : { header: foreignAuthorization, kind: "bearer" },
+        });
       }
       return createResponse({
         status: response.status,
@@ -575,6 +587,8 @@ class RegistrySession implements Session {
       attempts: response.attempts,
       elapsedMs: response.elapsedMs,
       hint,
+      // A registry may echo what it was sent (an Authorization header, a token) in its body.
+      secrets: authorizationSecrets(extra.used?.header),
     });
   }
 }

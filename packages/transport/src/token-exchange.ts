@@ -1,6 +1,7 @@
 import type { Credential } from "@hoist/authn";
 import { z } from "zod";
 import type { Challenge } from "./challenge.js";
+import { credentialSecrets, scrubSecrets } from "./echoed-secrets.js";
 import { type RegistryDiagnostic, TokenExchangeError, TransportError } from "./errors.js";
 import { redactUrl } from "./redact.js";
 import {
@@ -222,7 +223,8 @@ export async function exchangeToken(options: ExchangeOptions): Promise<TokenResp
   const describe = () => ({ method: request.method, url: redactUrl(request.url) });
   if (response.status !== 200) {
     const buffered = await bufferErrorBody(response.body, describe, options.signal);
-    const text = buffered.bytes.toString("utf8");
+    // A token server may echo the credentials it was sent (a password, a refresh token).
+    const text = scrubSecrets(buffered.bytes.toString("utf8"), credentialSecrets(credential));
     const errors = [...parseRegistryErrorBody(text), ...oauthDiagnostics(text)];
     const reason = errors.length
       ? errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join("; ")

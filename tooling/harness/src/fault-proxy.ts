@@ -1,4 +1,5 @@
 import {
+  Agent,
   createServer,
   request as httpRequest,
   type IncomingHttpHeaders,
@@ -41,7 +42,9 @@ export type Fault =
       kind: "redirect";
       status?: 301 | 302 | 303 | 307 | 308;
       location: string | ((request: FaultRequest) => string);
-    };
+    }
+  /** Write these bytes to the socket instead of an HTTP answer, then close it. */
+  | { kind: "raw"; data: string | Uint8Array };
 
 /** A response's status and headers, as a `rewrite` fault sees and returns them. */
 export interface RewrittenAnswer {
@@ -98,8 +101,8 @@ export interface RunningFaultProxy {
   /** "127.0.0.1:PORT", usable as a registry host. */
   readonly host: string;
   readonly port: number;
-  /** Replaces every rule (and their counters). */
-  setRules(rules: readonly FaultRule[]): void;
+  /** Replaces every rule (and their counters); `seed` restarts the generator for a new run. */
+  setRules(rules: readonly FaultRule[], options?: { seed?: number }): void;
   addRule(rule: FaultRule): void;
   clearRules(): void;
   requests(): ProxyRecord[];
@@ -141,10 +144,13 @@ function matches(rule: FaultRule, request: FaultRequest): boolean {
  */
 export async function startFaultProxy(options: FaultProxyOptions): Promise<RunningFaultProxy> {
   const target = new URL(options.target);
-  const random = seededRandom(options.seed ?? 1);
+  let random = seededRandom(options.seed ?? 1);
   let rules: ActiveRule[] = (options.rules ?? []).map((rule) => ({ rule, seen: 0, applied: 0 }));
   const log: ProxyRecord[] = [];
   const stalled = new Set<ServerResponse>();
+  // A connection to the target per request, closed with its answer: no pooled socket outlives
+  // the request that opened it, so a leak the reliability suite counts is the client's own.
+  const agent = new Agent({ keepAlive: false });
 
   const choose = (request: FaultRequest): FaultRule | undefined => {
     for (const active of rules) {
@@ -175,6 +181,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     };
     const upstream = httpRequest(
       {
+        agent,
         hostname: target.hostname,
         port: target.port,
         method: req.method,
@@ -236,6 +243,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
         });
       },
     );
+    // A client that gives up (a timeout, a reset it was sent) must not leave the upstream
+    // exchange open: an unread answer would hold a socket to the registry forever, and the
+    // reliability suite counts sockets.
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     upstream.on("error", () => {
       if (!res.headersSent) {
         record.status = 502;
@@ -291,6 +304,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
         res.on("close", () => clearTimeout(timer));
         return;
       }
+      case "raw":
+        req.resume();
+        req.socket.end(fault.data);
+        return;
       case "redirect": {
         req.resume();
         const location =
@@ -314,8 +331,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     port,
-    setRules(next) {
+    setRules(next, setOptions = {}) {
       rules = next.map((rule) => ({ rule, seen: 0, applied: 0 }));
+      if (setOptions.seed !== undefined) random = seededRandom(setOptions.seed);
     },
     addRule(rule) {
       rules.push({ rule, seen: 0, applied: 0 });
@@ -330,6 +348,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     async stop() {
       stalled.clear();
       await listening.close();
+      agent.destroy();
     },
   };
 }
