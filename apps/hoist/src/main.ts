@@ -1,4 +1,4 @@
-import { once } from "node:events";
+import { once, setMaxListeners } from "node:events";
 import { run } from "./run.js";
 
 /**
@@ -7,6 +7,10 @@ import { run } from "./run.js";
  */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const controller = new AbortController();
+  // Every transfer in flight listens on the command's signal (its request, its body stream), so
+  // a copy with 4 jobs has a dozen listeners at times: bounded by --jobs, not a leak, and not
+  // worth Node's MaxListenersExceededWarning on stderr.
+  setMaxListeners(0, controller.signal);
   const stop = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       // A second Ctrl-C means "now".

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { HELPER_TOKEN_USERNAME, helperCredential } from "./auth-entry.js";
 import { anonymous, type Credential, fromCredential } from "./credential.js";
 import {
@@ -99,6 +98,9 @@ function runHelper(
     let stdoutBytes = 0;
     const stderr: Buffer[] = [];
     let stderrBytes = 0;
+    // Loaded on the first helper call: most commands never run one, and node:child_process
+    // costs every command ~4 ms to load on the 2-core machine.
+    const { spawn } = process.getBuiltinModule("node:child_process");
     // No shell: the program name is never interpreted, whatever a config file says.
     const child = spawn(program, [action], {
       env: (options.env ?? process.env) as NodeJS.ProcessEnv,

@@ -11,7 +11,9 @@ import {
 } from "@hoist/oci";
 import { type BlobInput, type BlobWriteResult, writeBlobFile } from "./blob-files.js";
 import { LayoutError } from "./errors.js";
+import { syncDirectory } from "./files.js";
 import { Limiter } from "./locks.js";
+import { safeBlobDirectory } from "./paths.js";
 import { type LayoutProgress, ProgressTracker } from "./progress.js";
 
 // Writing an image or index is two passes over its tree. The plan pass resolves every child and
@@ -51,6 +53,35 @@ class WriteRun {
   readonly progress: ProgressTracker;
   readonly #limiter: Limiter;
   readonly #once = new Map<string, Promise<BlobWriteResult>>();
+  readonly #directories = new Set<string>();
+  readonly #defer = (directory: string) => {
+    this.#directories.add(directory);
+  };
+  readonly #blobDirectories = new Map<string, Promise<string | undefined>>();
+  /**
+   * `blobs/<alg>/`, checked once per run for all the blobs written into it. A missing directory
+   * is looked up again (created only by the first blob that is renamed into it), so a run that
+   * fails before any blob lands leaves the layout as it found it.
+   */
+  readonly #blobDirectory = (algorithm: string, create: boolean): Promise<string | undefined> => {
+    const known = this.#blobDirectories.get(algorithm);
+    // A lookup under way that finds nothing is followed by one that creates, when asked to.
+    if (known)
+      return create ? known.then((found) => found ?? this.#blobDirectory(algorithm, true)) : known;
+    const directory = safeBlobDirectory(this.root, algorithm, {
+      create,
+      operation: this.operation,
+    });
+    this.#blobDirectories.set(algorithm, directory);
+    // Only an existing directory is remembered; a failed check is not (each write reports it).
+    directory.then(
+      (found) => {
+        if (found === undefined) this.#blobDirectories.delete(algorithm);
+      },
+      () => this.#blobDirectories.delete(algorithm),
+    );
+    return directory;
+  };
   readonly root: string;
   readonly operation: string;
 
@@ -91,6 +122,8 @@ class WriteRun {
           operation: this.operation,
           signal: this.signal,
           onBytes: (bytes) => this.progress.written(bytes),
+          deferDirectorySync: this.#defer,
+          blobDirectory: this.#blobDirectory,
         }),
       );
       this.#once.set(key, write);
@@ -105,12 +138,23 @@ class WriteRun {
         operation: this.operation,
         signal: this.signal,
         onBytes: (bytes) => this.progress.streamed(bytes),
+        deferDirectorySync: this.#defer,
+        blobDirectory: this.#blobDirectory,
       }),
     );
     const key = String(result.digest);
     this.progress.expect(key, 0);
     if (!this.#once.has(key)) this.#once.set(key, Promise.resolve(result));
     return result;
+  }
+
+  /**
+   * Makes the names of the blobs written so far durable: one fsync per blob directory for the
+   * whole run rather than one per blob, before the caller refers to them (index.json).
+   */
+  async syncDirectories(): Promise<void> {
+    await Promise.all([...this.#directories].map((directory) => syncDirectory(directory)));
+    this.#directories.clear();
   }
 
   /** Awaits every task; on the first failure stops the others and waits for their clean-up. */
@@ -277,6 +321,7 @@ export async function writeTree(
         ? await planIndex(target as ImageIndex, run, 0)
         : await planImage(target as Image, run);
     await writePlanned(planned, run, options.writeOwnManifest ?? true);
+    await run.syncDirectories();
     return await descriptorOf(target, { signal: run.signal });
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;

@@ -93,4 +93,30 @@ describe("raceAbort", () => {
     );
     expect(await raceAbort(Promise.resolve(2), undefined)).toBe(2);
   });
+
+  it("rejects every waiter on abort behind one listener, without a MaxListenersExceededWarning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const controller = new AbortController();
+      const never = new Promise<number>(() => {});
+      // Many settle normally first; their listeners must not pile up.
+      for (let i = 0; i < 30; i++) {
+        expect(await raceAbort(Promise.resolve(i), controller.signal)).toBe(i);
+      }
+      const waiting = Array.from({ length: 30 }, () => raceAbort(never, controller.signal));
+      const reason = new Error("stop");
+      controller.abort(reason);
+      for (const result of await Promise.allSettled(waiting)) {
+        expect(result).toEqual({ status: "rejected", reason });
+      }
+      // A signal aborted already rejects at once.
+      await expect(raceAbort(never, controller.signal)).rejects.toBe(reason);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
 });

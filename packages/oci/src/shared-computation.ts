@@ -3,6 +3,44 @@
 // The work is aborted only when every caller waiting for it has given up, so one caller's
 // abort never fails another's request.
 
+interface Watchers {
+  readonly waiting: Set<(reason: unknown) => void>;
+  readonly onAbort: () => void;
+}
+
+/**
+ * The callers racing each signal, behind one abort listener per signal: many requests of one
+ * operation wait at once with its signal (a push of 64 layers asks for a credential 16 times
+ * at once), and more than ten listeners on a signal make Node print a
+ * MaxListenersExceededWarning on stderr.
+ */
+const racing = new WeakMap<AbortSignal, Watchers>();
+
+function watchAbort(signal: AbortSignal, onAbort: (reason: unknown) => void): () => void {
+  let watchers = racing.get(signal);
+  if (!watchers) {
+    const waiting = new Set<(reason: unknown) => void>();
+    const created: Watchers = {
+      waiting,
+      onAbort: () => {
+        racing.delete(signal);
+        for (const waiter of waiting) waiter(signal.reason);
+      },
+    };
+    racing.set(signal, created);
+    signal.addEventListener("abort", created.onAbort, { once: true });
+    watchers = created;
+  }
+  const current = watchers;
+  current.waiting.add(onAbort);
+  return () => {
+    current.waiting.delete(onAbort);
+    if (current.waiting.size > 0 || racing.get(signal) !== current) return;
+    racing.delete(signal);
+    signal.removeEventListener("abort", current.onAbort);
+  };
+}
+
 /**
  * Waits for `promise`, rejecting early with the signal's reason when it aborts. The work behind
  * the promise is not stopped; the caller just stops waiting for it.
@@ -11,15 +49,14 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const stopWatching = watchAbort(signal, reject);
     promise.then(
       (value) => {
-        signal.removeEventListener("abort", onAbort);
+        stopWatching();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        stopWatching();
         reject(error);
       },
     );

@@ -1,5 +1,4 @@
 import { pipeline, Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import {
   type Descriptor,
   type Hash,
@@ -35,7 +34,10 @@ async function gunzipIfGzipped(source: Readable): Promise<Readable> {
   }
   const joined = Buffer.concat(head);
   const stream = Readable.from(replay(), { objectMode: false });
-  if (joined[0] === 0x1f && joined[1] === 0x8b) return pipeline(stream, createGunzip(), () => {});
+  if (joined[0] === 0x1f && joined[1] === 0x8b) {
+    // node:zlib is loaded here, not at start-up: most commands never gunzip a layer.
+    return pipeline(stream, process.getBuiltinModule("node:zlib").createGunzip(), () => {});
+  }
   return stream;
 }
 

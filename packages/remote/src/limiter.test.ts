@@ -38,6 +38,48 @@ describe("Limiter", () => {
     expect(await limiter.run(async () => "next")).toBe("next");
   });
 
+  it("keeps one abort listener per signal however many tasks wait with it", async () => {
+    const limiter = new Limiter(1);
+    const controller = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      let release!: () => void;
+      const blocker = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+      const order: number[] = [];
+      const waiting = Array.from({ length: 40 }, (_, i) =>
+        limiter.run(async () => {
+          order.push(i);
+        }, controller.signal),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      release();
+      await blocker;
+      await Promise.all(waiting);
+      expect(order).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      // Every waiter was granted, so nothing listens on the signal any more.
+      const late = Array.from({ length: 30 }, () =>
+        limiter.run(() => new Promise<void>(() => {}), controller.signal),
+      );
+      const reason = new Error("stop");
+      controller.abort(reason);
+      // The first of them holds the slot (its task never ends); the others are rejected.
+      const settled = await Promise.race([
+        Promise.allSettled(late.slice(1)),
+        new Promise((resolve) => setTimeout(resolve, 1000, "hung")),
+      ]);
+      expect(settled).not.toBe("hung");
+      for (const result of settled as PromiseSettledResult<void>[]) {
+        expect(result).toEqual({ status: "rejected", reason });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => warning.name)).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("maps with a bound, keeping order", async () => {
     expect(await mapLimit([3, 1, 2], 2, async (n) => n * 2)).toEqual([6, 2, 4]);
     expect(await mapLimit([], 4, async (n: number) => n)).toEqual([]);

@@ -7,7 +7,13 @@
 export class Limiter {
   readonly #limit: number;
   #active = 0;
-  readonly #waiting: Array<() => void> = [];
+  readonly #waiting: Waiter[] = [];
+  /**
+   * One abort listener per signal for all the tasks waiting with it, not one per task: a push
+   * of 64 layers queues them all on the operation's signal, and more than ten listeners on one
+   * signal make Node print a MaxListenersExceededWarning on stderr.
+   */
+  readonly #watched = new Map<AbortSignal, { waiters: number; onAbort: () => void }>();
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -29,26 +35,53 @@ export class Limiter {
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener("abort", onAbort);
-        this.#active++;
-        resolve();
-      };
-      const onAbort = () => {
-        const at = this.#waiting.indexOf(grant);
-        if (at >= 0) this.#waiting.splice(at, 1);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiting.push(grant);
+      this.#waiting.push({ signal, resolve, reject });
+      if (signal) this.#watch(signal);
     });
+  }
+
+  #watch(signal: AbortSignal): void {
+    const watched = this.#watched.get(signal);
+    if (watched) {
+      watched.waiters++;
+      return;
+    }
+    const onAbort = () => {
+      this.#watched.delete(signal);
+      for (let at = this.#waiting.length - 1; at >= 0; at--) {
+        const waiter = this.#waiting[at] as Waiter;
+        if (waiter.signal !== signal) continue;
+        this.#waiting.splice(at, 1);
+        waiter.reject(signal.reason);
+      }
+    };
+    this.#watched.set(signal, { waiters: 1, onAbort });
+    signal.addEventListener("abort", onAbort, { once: true });
+  }
+
+  #unwatch(signal: AbortSignal): void {
+    const watched = this.#watched.get(signal);
+    if (!watched) return;
+    watched.waiters--;
+    if (watched.waiters > 0) return;
+    this.#watched.delete(signal);
+    signal.removeEventListener("abort", watched.onAbort);
   }
 
   #release(): void {
     this.#active--;
     const next = this.#waiting.shift();
-    if (next) next();
+    if (!next) return;
+    if (next.signal) this.#unwatch(next.signal);
+    this.#active++;
+    next.resolve();
   }
+}
+
+interface Waiter {
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
 }
 
 /** Maps with at most `limit` calls in flight; results keep the input order. */

@@ -142,13 +142,17 @@ export class BlobUploader {
     });
   }
 
-  /** Puts one blob in place and returns its digest. The caller holds a job slot. */
-  async upload(job: BlobJob): Promise<Hash> {
+  /**
+   * Puts one blob in place and returns its digest. The caller holds a job slot, unless it
+   * already knows the blob is `present` (then nothing is sent). `present` is the answer of an
+   * existence check the caller made; undefined means this call checks (HEAD) itself.
+   */
+  async upload(job: BlobJob, present?: boolean): Promise<Hash> {
     const counter = this.#deps.progress.counter(job.size);
     if (!job.digest) return this.#uploadStreamed(job, counter);
     const digest = job.digest;
     const { knowledge } = this.#deps;
-    if (knowledge.has(this.repository, digest) || (await this.exists(digest))) {
+    if (knowledge.has(this.repository, digest) || (present ?? (await this.exists(digest)))) {
       knowledge.add(this.repository, digest);
       counter.done();
       return digest;

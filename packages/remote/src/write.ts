@@ -31,6 +31,9 @@ import { schema1PayloadDigest } from "./schema1.js";
 import { translating } from "./translate-error.js";
 import { type BlobJob, BlobUploader } from "./upload.js";
 
+/** Blob existence checks (HEAD) in flight at once, at least; `jobs` raises it. */
+const EXISTENCE_CHECKS = 16;
+
 /** What can be pushed: an image, an index, or any manifest as bytes. */
 export type Pushable = Image | ImageIndex | Taggable;
 
@@ -179,6 +182,8 @@ export class PushOperation {
   readonly #state: PusherState;
   readonly #options: ResolvedOptions;
   readonly #limiter: Limiter;
+  /** For existence checks (HEAD), which are cheap enough to send many at once. */
+  readonly #checks: Limiter;
   readonly #progress: ProgressTracker;
   readonly #uploaders = new Map<string, BlobUploader>();
   readonly #blobs = new Map<string, Promise<Hash>>();
@@ -192,6 +197,7 @@ export class PushOperation {
     this.#state = state;
     this.#options = options;
     this.#limiter = new Limiter(options.jobs);
+    this.#checks = new Limiter(Math.max(options.jobs, EXISTENCE_CHECKS));
     this.#progress = new ProgressTracker(options.onProgress);
   }
 
@@ -552,8 +558,8 @@ export class PushOperation {
   }
 
   /**
-   * Pushes what a manifest depends on. For an image: layers, then the config (a streamed
-   * layer's digest, and so the config, exist only after upload). Returns the subject when it
+   * Pushes what a manifest depends on. For an image: layers and config together, or, when a
+   * layer is streamed, layers first (its digest, and so the config, exist only after upload). Returns the subject when it
    * could only be learned now (an image whose manifest waited for streamed layers).
    */
   async #dependencies(repository: Repository, node: Node): Promise<Hash | undefined> {
@@ -571,11 +577,14 @@ export class PushOperation {
       await Promise.all(node.blobs.map((job) => this.#blob(repository, job)));
       return undefined;
     }
-    await Promise.all(node.layers.map((job) => this.#blob(repository, job)));
     if (node.config) {
-      await this.#blob(repository, node.config);
+      // A known config goes up with the layers (as in go-containerregistry): the registry does
+      // not care about the order, and waiting would add its round trips after the last layer.
+      const config = node.config;
+      await Promise.all([...node.layers, config].map((job) => this.#blob(repository, job)));
       return undefined;
     }
+    await Promise.all(node.layers.map((job) => this.#blob(repository, job)));
     const image = node.image;
     const manifest = await image.manifest(this.#readOptions());
     await this.#blob(repository, {
@@ -608,10 +617,24 @@ export class PushOperation {
     let task = this.#blobs.get(key);
     if (!task) {
       if (job.size !== undefined) this.#planBlob(repository, job.digest, job.size);
-      task = this.#limited(() => this.#uploader(repository).upload(job));
+      task = this.#checkThenUpload(repository, job, job.digest);
       this.#blobs.set(key, task);
     }
     return task;
+  }
+
+  /**
+   * Existence checks are HEADs the registry answers from its metadata, so they run on a wider
+   * limit of their own: a push of many blobs asks about all of them at once rather than a few
+   * at a time between uploads. Only a blob that is missing waits for a job slot.
+   */
+  async #checkThenUpload(repository: Repository, job: BlobJob, digest: Hash): Promise<Hash> {
+    const uploader = this.#uploader(repository);
+    const present =
+      this.#state.knowledge.has(repository, digest) ||
+      (await this.#checks.run(() => uploader.exists(digest), this.#signal));
+    if (present) return uploader.upload(job, true);
+    return this.#limited(() => uploader.upload(job, false));
   }
 
   async #putManifest(

@@ -434,4 +434,25 @@ describe("faults between client and docker-registry", () => {
       "application/vnd.example",
     );
   });
+  it("checks whether the blobs exist all at once, not one job slot at a time", async () => {
+    const repo = uniqueRepo("checks");
+    const image = randomImage({ layers: 6, layerSize: 1024, seed: 40 });
+    // Every blob HEAD hangs: with the checks inside the one job slot, a single HEAD would be
+    // sent and the push would wait on it; checked side by side, all seven (6 layers, config)
+    // reach the registry before any answer.
+    proxy().setRules([{ method: "HEAD", path: /\/blobs\/sha256:/, fault: { kind: "stall" } }]);
+    const controller = new AbortController();
+    const push = pusher
+      .write(proxied(repo), image, { jobs: 1, signal: controller.signal })
+      .catch((error: unknown) => error);
+    const heads = () =>
+      proxy()
+        .requests()
+        .filter((r) => r.method === "HEAD" && r.path.includes("/blobs/")).length;
+    const deadline = Date.now() + 10_000;
+    while (heads() < 7 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    controller.abort(new Error("enough"));
+    expect(heads()).toBe(7);
+    expect(await push).toBeInstanceOf(Error);
+  });
 });

@@ -84,7 +84,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const connect = {
     timeout: options.connectTimeoutMs,
     rejectUnauthorized: tls.insecureSkipVerify !== true,
-    ...(tls.ca !== undefined ? { ca: trustedRoots(tls.ca) } : {}),
+    // Nothing is verified without certificate checks, so no trust store is needed: an empty
+    // one spares Node parsing its bundled roots (about 20 ms of every insecure CLI command,
+    // which tries https before http).
+    ...(tls.insecureSkipVerify === true
+      ? { ca: [] }
+      : tls.ca !== undefined
+        ? { ca: trustedRoots(tls.ca) }
+        : {}),
     ...(tls.cert !== undefined ? { cert: toText(tls.cert) } : {}),
     ...(tls.key !== undefined ? { key: toText(tls.key) } : {}),
     ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}),

@@ -13,6 +13,7 @@ import {
 } from "./registry-error-body.js";
 import type { PreparedBody } from "./request-body.js";
 import { statusText } from "./response.js";
+import { ResponseHeaders } from "./response-headers.js";
 import {
   backoffDelay,
   isRetryableNetworkCode,
@@ -71,7 +72,7 @@ export interface RawResponse {
 }
 
 function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const headers = new Headers();
+  const headers = new ResponseHeaders();
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
