@@ -177,6 +177,7 @@ describe("renderRatioChart", () => {
     );
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trim().endsWith("</svg>")).toBe(true);
+    expect(svg).toContain("<title>hoist &amp; skopeo: each scenario");
     expect(svg.match(/fill="#2e7d32"/g)).toHaveLength(1);
     expect(svg.match(/fill="#c62828"/g)).toHaveLength(1);
     expect(svg.match(/fill="#78909c"/g)).toHaveLength(1);
