@@ -9,6 +9,24 @@ import type { Hash } from "@hoist/oci";
 export class BlobKnowledge {
   /** registry host → digest → repository paths */
   readonly #homes = new Map<string, Map<string, Set<string>>>();
+  /** "host/path@digest" → the upload or mount putting it there right now */
+  readonly #putting = new Map<string, Promise<unknown>>();
+
+  /** The upload or mount of `digest` into `repository` that is under way, if one is. */
+  inFlight(repository: Repository, digest: Hash): Promise<unknown> | undefined {
+    return this.#putting.get(`${repository.registry.host}/${repository.path}@${digest}`);
+  }
+
+  /** Records `work` as the one putting `digest` into `repository` until it settles. */
+  track<T>(repository: Repository, digest: Hash, work: Promise<T>): Promise<T> {
+    const key = `${repository.registry.host}/${repository.path}@${digest}`;
+    this.#putting.set(key, work);
+    const settled = () => {
+      if (this.#putting.get(key) === work) this.#putting.delete(key);
+    };
+    work.then(settled, settled);
+    return work;
+  }
 
   add(repository: Repository, digest: Hash): void {
     const host = repository.registry.host;

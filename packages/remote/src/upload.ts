@@ -1,6 +1,6 @@
 import { pipeline, type Readable, Transform } from "node:stream";
 import type { Repository } from "@hoist/name";
-import type { Hash, Layer, StreamLayer } from "@hoist/oci";
+import { type Hash, type Layer, raceAbort, type StreamLayer } from "@hoist/oci";
 import type { Session } from "@hoist/transport";
 import type { BlobKnowledge } from "./blob-knowledge.js";
 import type { RemoteClient } from "./client.js";
@@ -157,6 +157,29 @@ export class BlobUploader {
       counter.done();
       return digest;
     }
+    // Another push through this Pusher (a tag of the same image, copied side by side) may be
+    // putting the same blob into the same repository right now. Writing it again is not only
+    // wasted: docker-registry rewrites the repository's link to the blob by truncating it
+    // first, and a manifest PUT that reads the link meanwhile fails with MANIFEST_BLOB_UNKNOWN.
+    for (let running = knowledge.inFlight(this.repository, digest); running; ) {
+      const landed = await raceAbort(
+        running.then(
+          () => true,
+          () => false,
+        ),
+        this.#deps.signal,
+      );
+      if (landed) {
+        counter.done();
+        return digest;
+      }
+      running = knowledge.inFlight(this.repository, digest);
+    }
+    return knowledge.track(this.repository, digest, this.#put(job, digest, counter));
+  }
+
+  async #put(job: BlobJob, digest: Hash, counter: BlobCounter): Promise<Hash> {
+    const { knowledge } = this.#deps;
     for (let attempt = 1; ; attempt++) {
       let location: URL | undefined;
       try {

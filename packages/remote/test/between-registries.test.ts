@@ -81,6 +81,53 @@ describe("between registries", () => {
     ).toBe(true);
   });
 
+  it("copies one image to many tags side by side, putting each blob into the repository once", async () => {
+    const source = uniqueRepo("side-src");
+    const target = uniqueRepo("side-dst");
+    const image = randomImage({ layers: 4, layerSize: 32 * 1024, seed: 4 });
+    await pusher.write(`${hoist().host}/${source}:v1`, image);
+    hoist().clearRequests();
+    const tags = ["a", "b", "c", "d", "e", "f"];
+    await Promise.all(
+      tags.map((tag) =>
+        pusher.copy(`${hoist().host}/${source}:v1`, `${hoist().host}/${target}:${tag}`),
+      ),
+    );
+    const manifest = await image.manifest();
+    const blobs = [manifest.config, ...manifest.layers].map((d) => d.digest.toString()).sort();
+    const started = hoist()
+      .requests()
+      .filter((r) => r.repository === target && r.route === "upload-start")
+      .map((r) => new URL(r.url, "http://x").searchParams.get("mount"));
+    expect([...started].sort()).toEqual(blobs);
+    for (const tag of tags) {
+      const head = await puller.head(`${hoist().host}/${target}:${tag}`);
+      expect(head.digest.equals(await image.digest())).toBe(true);
+    }
+  });
+
+  it("copies one image to many tags of docker-registry side by side, every tag whole", async () => {
+    // docker-registry rewrites a repository's link to a blob by truncating it first: a second
+    // mount of a blob while another copy PUTs its manifest made that PUT fail.
+    const image = randomImage({ layers: 16, layerSize: 8 * 1024, seed: 5 });
+    const source = uniqueRepo("side-src");
+    await pusher.write(`${docker().host}/${source}:v1`, image);
+    for (let round = 0; round < 3; round++) {
+      const target = uniqueRepo("side-dst");
+      const tags = ["a", "b", "c", "d", "e", "f", "g", "h"];
+      await Promise.all(
+        tags.map((tag) =>
+          pusher.copy(`${docker().host}/${source}:v1`, `${docker().host}/${target}:${tag}`),
+        ),
+      );
+      expect((await puller.list(`${docker().host}/${target}`)).sort()).toEqual(tags);
+      for (const tag of tags) {
+        const head = await puller.head(`${docker().host}/${target}:${tag}`);
+        expect(head.digest.equals(await image.digest())).toBe(true);
+      }
+    }
+  });
+
   it("asks for smaller pages when a registry refuses the page size (ECR, Quay)", async () => {
     const repo = uniqueRepo("pages");
     const image = randomImage({ layers: 1, layerSize: 128, seed: 3 });
