@@ -3,6 +3,7 @@
 // rate. One section of `pnpm bench`; `pnpm --filter @hoist/bench bench:name` runs it alone.
 
 import { performance } from "node:perf_hooks";
+import { seededRandom } from "@hoist/harness/seeded-random";
 import { parseReference } from "@hoist/name";
 import { median } from "./statistics.js";
 
@@ -15,18 +16,6 @@ export interface NameBenchResult {
   bestMs: number;
   coldMs: number;
   referencesPerSecond: number;
-}
-
-// mulberry32: a tiny seeded generator, so every run parses the same references.
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const registries = [
@@ -53,7 +42,8 @@ const images = ["ubuntu", "alpine", "nginx", "node", "app", "service-api", "work
 const tags = ["", "", ":latest", ":22.04", ":v1.2.3", ":1.27-alpine", ":sha-abc1234", ":RC_1"];
 
 function references(count: number): string[] {
-  const random = generator(0x5eed);
+  // Seeded, so every run parses the same references.
+  const random = seededRandom(0x5eed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const hex = (length: number): string => {
     let s = "";
