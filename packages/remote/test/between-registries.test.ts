@@ -141,4 +141,31 @@ describe("between registries", () => {
       .map((r) => `${new URL(r.url, "http://x").searchParams.get("n")} ${r.status}`);
     expect(pages).toEqual(["1000 400", "100 200", "100 200"]);
   });
+  it("greets the destination while the source's manifest is still on its way", async () => {
+    const slow = await startRegistry({
+      faults: {
+        rules: [{ name: "slow manifest", route: "manifest", method: "GET", latencyMs: 400 }],
+      },
+    });
+    const target = await startRegistry({});
+    const copier = createPusher();
+    try {
+      const repo = uniqueRepo("early-greeting");
+      const image = randomImage({ layers: 1, layerSize: 256, seed: 4 });
+      await copier.write(`${slow.host}/${repo}:v1`, image);
+      slow.clearRequests();
+      const copied = await copier.copy(`${slow.host}/${repo}:v1`, `${target.host}/${repo}:v1`);
+      expect(copied.digest.equals(await image.digest())).toBe(true);
+      const manifest = slow.requests().find((r) => r.route === "manifest" && r.fault);
+      const greeting = target.requests().find((r) => r.route === "ping");
+      expect(manifest && greeting).toBeTruthy();
+      const answered = (manifest?.startedAt.getTime() ?? 0) + (manifest?.durationMs ?? 0);
+      // Before: the destination was only pinged after the slow manifest came back.
+      expect(greeting?.startedAt.getTime()).toBeLessThan(answered - 200);
+    } finally {
+      await copier.close();
+      await slow.close();
+      await target.close();
+    }
+  });
 });
