@@ -43,7 +43,13 @@ interface PlannedLayer {
 }
 
 type Planned =
-  | { kind: "image"; image: Image; layers: PlannedLayer[] }
+  | {
+      kind: "image";
+      image: Image;
+      layers: PlannedLayer[];
+      /** Whether the manifest (so the config's digest) is known before any layer is written. */
+      manifestKnown: boolean;
+    }
   | { kind: "index"; index: ImageIndex; children: Planned[] }
   | { kind: "blob"; layer: Layer; descriptor: Descriptor };
 
@@ -196,15 +202,17 @@ async function planImage(image: Image, run: WriteRun): Promise<Planned> {
       layers.push({ layer });
     }
   }
+  let manifestKnown = false;
   try {
     const manifest = await image.manifest({ signal });
     run.progress.expect(String(manifest.config.digest), manifest.config.size);
     run.progress.expect(String(await image.digest({ signal })), await image.size({ signal }));
+    manifestKnown = true;
   } catch (error) {
     // An image with streamed layers has no manifest until they are written.
     if (!notComputed(error)) throw error;
   }
-  return { kind: "image", image, layers };
+  return { kind: "image", image, layers, manifestKnown };
 }
 
 async function planIndex(index: ImageIndex, run: WriteRun, depth: number): Promise<Planned> {
@@ -287,10 +295,15 @@ async function writePlanned(
     return;
   }
   const { image } = planned;
+  // The config's bytes are fetched beside the layers rather than after the last one (a
+  // registry round trip off every pull's critical path); the file is written after the layers
+  // all the same, so a failed write leaves the layout as it found it.
+  const config = planned.manifestKnown ? image.rawConfigFile({ signal }) : undefined;
+  config?.catch(() => {});
   await run.all(planned.layers.map((layer) => writeLayer(layer, run)));
   const manifest = await image.manifest({ signal });
-  const config = await image.rawConfigFile({ signal });
-  await run.known(manifest.config.digest, config.byteLength, async () => config);
+  const bytes = await (config ?? image.rawConfigFile({ signal }));
+  await run.known(manifest.config.digest, bytes.byteLength, async () => bytes);
   if (writeOwnManifest) {
     const raw = await image.rawManifest({ signal });
     await run.known(await image.digest({ signal }), raw.byteLength, async () => raw);
