@@ -158,10 +158,10 @@ describe("between registries", () => {
       expect(copied.digest.equals(await image.digest())).toBe(true);
       const manifest = slow.requests().find((r) => r.route === "manifest" && r.fault);
       const greeting = target.requests().find((r) => r.route === "ping");
-      expect(manifest && greeting).toBeTruthy();
-      const answered = (manifest?.startedAt.getTime() ?? 0) + (manifest?.durationMs ?? 0);
+      if (!manifest || !greeting) throw new Error("expected the slow manifest and a ping");
+      const answered = manifest.startedAt.getTime() + manifest.durationMs;
       // Before: the destination was only pinged after the slow manifest came back.
-      expect(greeting?.startedAt.getTime()).toBeLessThan(answered - 200);
+      expect(greeting.startedAt.getTime()).toBeLessThan(answered - 200);
     } finally {
       await copier.close();
       await slow.close();
