@@ -331,13 +331,14 @@ const SINK_BUFFER = 1024 * 1024;
 const FLUSH_EVERY = 8 * 1024 * 1024;
 
 /**
+ * @internal Exported for its tests.
+ *
  * Writes into a file handle that stays the caller's to fsync and close (a write stream would
  * own it). Chunks that arrive while a write is under way are gathered into the next one
  * (writev), so the source keeps flowing instead of waiting for the disk chunk by chunk: a
  * quarter less time for a 256 MiB download on the 2-core machine. Every FLUSH_EVERY bytes the
  * file is flushed in the background; `flushed()` waits for that and reports its failure.
  */
-/** @internal Exported for its tests. */
 export class FileSink extends Writable {
   readonly #handle: FileHandle;
   readonly #failed: (error: unknown) => Error;
