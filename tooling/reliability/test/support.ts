@@ -3,6 +3,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
+import type { Image } from "@hoist/oci";
+import { openTarball } from "@hoist/tarball";
 import { afterAll, afterEach, expect, inject } from "vitest";
 import { Tally } from "../src/index.js";
 
@@ -69,4 +72,23 @@ export async function layoutProblems(path: string): Promise<string[]> {
     }
   }
   return problems;
+}
+
+/**
+ * Opens a docker tarball and reads every layer to its end (a tarball verifies digests as the
+ * bytes go by, so a lie surfaces only once everything was read); closes it whatever happens.
+ */
+export async function readWholeTarball(source: string | Readable): Promise<Image> {
+  const tarball = await openTarball(source);
+  try {
+    const image = await tarball.image();
+    for (const layer of await image.layers()) {
+      for await (const _ of await layer.uncompressed()) {
+        // drain
+      }
+    }
+    return image;
+  } finally {
+    await tarball.close();
+  }
 }
