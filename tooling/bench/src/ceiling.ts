@@ -9,7 +9,7 @@ import type { Command } from "./measure.js";
 // The ceiling is the same registry work done with no client logic at all: curl moving the
 // same blobs in parallel (GET for pulls; POST then PUT for pushes), then the manifests; for
 // streamed copies a minimal Node client (copy-ceiling-client.ts). Nothing is hashed or checked on the client side, so
-// no real client can beat it; hoist/ceiling says how much of the machine hoist leaves unused.
+// no real client can beat it; a row's ÷ ceiling says how much of the machine it leaves unused.
 
 const PARALLEL = ["--parallel", "--parallel-immediate", "--parallel-max", "16"];
 const CURL = "curl --silent --show-error --fail";

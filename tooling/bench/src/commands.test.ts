@@ -5,6 +5,7 @@ import { hoistCommand } from "./hoist.js";
 import type { ImageLocation } from "./invocation.js";
 import { MEDIA_TYPES } from "./layout-writer.js";
 import { parseTimeOutput } from "./measure.js";
+import { NODE_CLIENT_SCENARIOS, nodeClientPlan } from "./node-floor.js";
 import { skopeoCommand } from "./skopeo.js";
 import { tarFileHeader, tarPadding } from "./tar-entry.js";
 
@@ -174,5 +175,49 @@ describe("hoistCommand under the profiler", () => {
       "--cpu-prof-dir=/prof/push-cold-A",
       "/h.js",
     ]);
+  });
+});
+
+describe("nodeClientPlan", () => {
+  const layer = { mediaType: MEDIA_TYPES.layer, digest: digest("3"), size: 1000 };
+  const config = { mediaType: MEDIA_TYPES.config, digest: digest("4"), size: 200 };
+  const withBlobs: PreparedDataset = { ...index, configs: [config], layers: [layer] };
+
+  it("pulls the manifests by digest before the blobs, into the run's layout", () => {
+    const plan = nodeClientPlan({
+      scenario: "pull",
+      dataset: withBlobs,
+      source: destination,
+      outDir: "/out",
+    });
+    expect(plan).toMatchObject({ mode: "pull", url: registry.url, repo: "push/d", outDir: "/out" });
+    if (plan.mode !== "pull") throw new Error("expected a pull plan");
+    expect(plan.blobs.map((blob) => [blob.digest, blob.kind])).toEqual([
+      [digest("1"), "manifest"],
+      [digest("2"), "manifest"],
+      [digest("9"), "manifest"],
+      [digest("4"), "blob"],
+      [digest("3"), "blob"],
+    ]);
+    expect(JSON.parse(plan.index).manifests).toEqual([
+      { ...index.root, annotations: { "org.opencontainers.image.ref.name": "latest" } },
+    ]);
+  });
+
+  it("pushes the blobs, then the manifests with the tag on the root alone", () => {
+    const plan = nodeClientPlan({ scenario: "push-cold", dataset: withBlobs, destination });
+    if (plan.mode !== "push") throw new Error("expected a push plan");
+    expect(plan.layoutDir).toBe("/data/D");
+    expect(plan.blobs.map((blob) => blob.digest)).toEqual([digest("4"), digest("3")]);
+    expect(plan.manifests.map((manifest) => manifest.reference)).toEqual([
+      digest("1"),
+      digest("2"),
+      "latest",
+    ]);
+  });
+
+  it("takes part in pull and push-cold only", () => {
+    expect([...NODE_CLIENT_SCENARIOS].sort()).toEqual(["pull", "push-cold"]);
+    expect(() => nodeClientPlan({ scenario: "version" })).toThrow(/does not take part/);
   });
 });

@@ -4,7 +4,8 @@
 // curl would need two processes per blob, and spawning them costs more than the copy of
 // small blobs.
 import { readFile } from "node:fs/promises";
-import { Agent, type IncomingMessage, request } from "node:http";
+import { Agent } from "node:http";
+import { call, expectStatus } from "./plain-http.js";
 
 interface Plan {
   source: { url: string; repo: string };
@@ -17,37 +18,18 @@ interface Plan {
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 const CONCURRENCY = 8;
 
-function call(
-  url: string,
-  method: string,
-  headers: Record<string, string | number>,
-  body?: IncomingMessage | Buffer,
-): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent }, resolve);
-    req.on("error", reject);
-    if (body === undefined) req.end();
-    else if (Buffer.isBuffer(body)) req.end(body);
-    else body.pipe(req);
-  });
-}
-
-async function expect(response: IncomingMessage, status: number, what: string): Promise<void> {
-  response.resume();
-  await new Promise((resolve) => response.on("end", resolve));
-  if (response.statusCode !== status) throw new Error(`${what}: status ${response.statusCode}`);
-}
-
 async function copyBlob(plan: Plan, blob: { digest: string; size: number }): Promise<void> {
   const started = await call(
+    agent,
     `${plan.destination.url}/v2/${plan.destination.repo}/blobs/uploads/`,
     "POST",
     {},
   );
   const location = new URL(String(started.headers.location), plan.destination.url);
-  await expect(started, 202, `POST for ${blob.digest}`);
+  await expectStatus(started, 202, `POST for ${blob.digest}`);
   location.searchParams.set("digest", blob.digest);
   const download = await call(
+    agent,
     `${plan.source.url}/v2/${plan.source.repo}/blobs/${blob.digest}`,
     "GET",
     {},
@@ -55,12 +37,13 @@ async function copyBlob(plan: Plan, blob: { digest: string; size: number }): Pro
   if (download.statusCode !== 200)
     throw new Error(`GET ${blob.digest}: status ${download.statusCode}`);
   const upload = await call(
+    agent,
     location.href,
     "PUT",
     { "content-type": "application/octet-stream", "content-length": blob.size },
     download,
   );
-  await expect(upload, 201, `PUT ${blob.digest}`);
+  await expectStatus(upload, 201, `PUT ${blob.digest}`);
 }
 
 async function main(): Promise<void> {
@@ -74,12 +57,13 @@ async function main(): Promise<void> {
   );
   for (const manifest of plan.manifests) {
     const response = await call(
+      agent,
       `${plan.destination.url}/v2/${plan.destination.repo}/manifests/${manifest.reference}`,
       "PUT",
       { "content-type": manifest.mediaType },
       await readFile(manifest.path),
     );
-    await expect(response, 201, `PUT manifest ${manifest.reference}`);
+    await expectStatus(response, 201, `PUT manifest ${manifest.reference}`);
   }
   agent.destroy();
 }

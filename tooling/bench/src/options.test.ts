@@ -8,7 +8,7 @@ describe("parseBenchOptions", () => {
     const options = parseBenchOptions([], ROOT);
     expect(options).toMatchObject({
       datasets: ["A", "B", "C", "D", "E", "F"],
-      tools: ["skopeo", "hoist", "ceiling"],
+      tools: ["skopeo", "hoist", "ceiling", "node"],
       runs: 5,
       warmup: 1,
       workDir: "/repo/.bench-out",

@@ -122,6 +122,18 @@ describe("scenarioTable", () => {
     );
   });
 
+  it("gives the minimal Node client's row its own ratios", () => {
+    const withNode: ScenarioResult = {
+      ...pullA,
+      tools: [...pullA.tools, toolResult("node", runs(450, 460, 440))],
+    };
+    const nodeRow = scenarioTable("pull", [withNode])
+      .split("\n")
+      .find((row) => row.startsWith("| A    | node"));
+    // 450 / 1000 of skopeo, 450 / 400 of the ceiling; no target or verdict of its own.
+    expect(nodeRow).toMatch(/450 ms .* 0\.45 .* 1\.13 \|\s+\|\s+\|$/);
+  });
+
   it("lists why a tool was skipped or failed below the table", () => {
     const result: ScenarioResult = {
       ...pullA,

@@ -14,6 +14,8 @@ export interface ToolDriver {
   id: ToolId;
   /** Why the tool cannot run on this machine, or undefined. */
   unavailable?: string;
+  /** The scenarios the tool takes part in; all when undefined. */
+  scenarios?: ReadonlySet<ScenarioId>;
   command(invocation: Invocation, scratchDir: string): Promise<Command>;
 }
 
@@ -302,7 +304,8 @@ export async function runScenario(
   dataset?: PreparedDataset & { id: DatasetId },
 ): Promise<ScenarioResult> {
   const label = `${scenario}${dataset ? ` ${dataset.id}` : ""}`;
-  const active = context.tools.filter((tool) => tool.unavailable === undefined);
+  const taking = context.tools.filter((tool) => tool.scenarios?.has(scenario) ?? true);
+  const active = taking.filter((tool) => tool.unavailable === undefined);
   const samples = new Map<ToolId, Sample[]>(active.map((tool) => [tool.id, []]));
   const failed = new Map<ToolId, string>();
   const rounds = context.warmup + context.runs;
@@ -326,7 +329,7 @@ export async function runScenario(
   return {
     scenario,
     ...(dataset ? { dataset: { id: dataset.id, title: dataset.title, bytes: dataset.bytes } } : {}),
-    tools: context.tools.map((tool) => {
+    tools: taking.map((tool) => {
       if (tool.unavailable !== undefined)
         return toolResult(tool.id, [], { skipped: tool.unavailable });
       const error = failed.get(tool.id);

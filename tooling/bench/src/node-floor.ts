@@ -1,0 +1,110 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { blobsOf, type PreparedDataset } from "./datasets.js";
+import type { Invocation, ScenarioId } from "./invocation.js";
+import type { Command } from "./measure.js";
+
+/** The scenarios the minimal Node client (node-client.ts) takes part in. */
+export const NODE_CLIENT_SCENARIOS: ReadonlySet<ScenarioId> = new Set(["pull", "push-cold"]);
+
+export interface NodeClientBlob {
+  digest: string;
+  size: number;
+  mediaType: string;
+  kind: "manifest" | "blob";
+}
+
+export type NodeClientPlan =
+  | {
+      mode: "pull";
+      url: string;
+      repo: string;
+      /** Every manifest, then every config and layer. */
+      blobs: NodeClientBlob[];
+      outDir: string;
+      /** The layout's index.json. */
+      index: string;
+    }
+  | {
+      mode: "push";
+      url: string;
+      repo: string;
+      layoutDir: string;
+      blobs: NodeClientBlob[];
+      /** In PUT order: children first, then the tagged root. */
+      manifests: Array<NodeClientBlob & { reference: string }>;
+    };
+
+function blobs(dataset: PreparedDataset): NodeClientBlob[] {
+  return blobsOf(dataset).map(({ digest, size, mediaType }) => ({
+    digest,
+    size,
+    mediaType,
+    kind: "blob",
+  }));
+}
+
+function manifests(dataset: PreparedDataset): NodeClientBlob[] {
+  return dataset.manifests.map(({ digest, size, mediaType }) => ({
+    digest,
+    size,
+    mediaType,
+    kind: "manifest",
+  }));
+}
+
+/** What the minimal Node client is to do for one invocation of pull or push-cold. */
+export function nodeClientPlan(invocation: Invocation): NodeClientPlan {
+  switch (invocation.scenario) {
+    case "pull": {
+      const { dataset, source, outDir } = invocation;
+      return {
+        mode: "pull",
+        url: source.registry.url,
+        repo: source.repo,
+        blobs: [...manifests(dataset), ...blobs(dataset)],
+        outDir,
+        index: JSON.stringify({
+          schemaVersion: 2,
+          mediaType: "application/vnd.oci.image.index.v1+json",
+          manifests: [
+            {
+              ...dataset.root,
+              annotations: { "org.opencontainers.image.ref.name": source.tag },
+            },
+          ],
+        }),
+      };
+    }
+    case "push-cold": {
+      const { dataset, destination } = invocation;
+      return {
+        mode: "push",
+        url: destination.registry.url,
+        repo: destination.repo,
+        layoutDir: dataset.layoutDir,
+        blobs: blobs(dataset),
+        manifests: manifests(dataset).map((manifest) => ({
+          ...manifest,
+          reference: manifest.digest === dataset.root.digest ? destination.tag : manifest.digest,
+        })),
+      };
+    }
+    default:
+      throw new Error(`the minimal Node client does not take part in ${invocation.scenario}`);
+  }
+}
+
+/** Writes the plan into `scratchDir` and returns the command that runs the client on it. */
+export async function nodeClientCommand(
+  invocation: Invocation,
+  scratchDir: string,
+): Promise<Command> {
+  await writeFile(join(scratchDir, "plan.json"), JSON.stringify(nodeClientPlan(invocation)));
+  return {
+    command: process.execPath,
+    args: [fileURLToPath(new URL("node-client.js", import.meta.url)), "plan.json"],
+    cwd: scratchDir,
+  };
+}
