@@ -1,8 +1,10 @@
-// Bundles the CLI into ESM (dist/index.js and its lazily loaded chunks) plus a two-line
-// executable (dist/hoist.js), after tsc has checked the code and written declarations. Runtime
-// dependencies are bundled (they are devDependencies); the cloud keychain plugins stay
+// Bundles the CLI three ways after tsc has checked the code and written declarations:
+// - dist/index.js and its lazily loaded chunks (ESM): the package's entry, for programs;
+// - dist/cli.cjs (CommonJS, one file): what the executable runs through V8's code cache;
+// - dist/hoist.js: the executable, which sets V8's flags and runs cli.cjs (src/bin.ts).
+// Runtime dependencies are bundled (they are devDependencies); the cloud keychain plugins stay
 // external, imported only when a registry of theirs is used and only if installed.
-import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -141,9 +143,49 @@ const slimLibraries = {
   },
 };
 
+// @hoist/transport reads its version from its package.json next to its module, which a bundle
+// does not have beside it: the bundle carries the version instead (the User-Agent said 0.0.0).
+const transportDir = dirname(transportRequire.resolve("@hoist/transport/package.json"));
+const transportVersion = JSON.parse(
+  await readFile(join(transportDir, "package.json"), "utf8"),
+).version;
+const transportVersionModule = join(transportDir, "dist", "version.js");
+const bundledVersions = {
+  name: "bundled-versions",
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]version\.js$/ }, async (args) => {
+      if (args.path !== transportVersionModule) return undefined;
+      const source = await readFile(args.path, "utf8");
+      const replaced = source.replace(
+        "export const VERSION = readVersion();",
+        `export const VERSION = ${JSON.stringify(transportVersion)};`,
+      );
+      if (replaced === source) throw new Error(`${args.path} no longer sets VERSION as expected`);
+      return { contents: replaced, loader: "js" };
+    });
+  },
+};
+
+/** The swaps only the executable's CommonJS bundle needs (see the cli.cjs build below). */
+const executableOnly = {
+  name: "executable-only",
+  setup(builder) {
+    const optionalImport = join(here, "src", "optional-import.ts");
+    builder.onLoad({ filter: /[\\/]optional-import\.ts$/ }, (args) =>
+      args.path === optionalImport
+        ? {
+            loader: "js",
+            contents:
+              "export const importOptional = (specifier) => __hoistImportOptional(specifier);",
+          }
+        : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
-  plugins: [slimLibraries],
+  plugins: [slimLibraries, bundledVersions],
   platform: "node",
   format: "esm",
   target: "node20.18",
@@ -171,32 +213,29 @@ await build({
   chunkNames: "chunks/[name]-[hash]",
 });
 
+// The executable's copy of the CLI: one CommonJS file, so that src/bin.ts can compile it with
+// vm.Script and V8's code cache (Node 20 caches no ES module code). import() would need Node's
+// experimental vm loader there, so esbuild turns the ones of Node built-ins into require(), and
+// optional-import.ts becomes a call into the executable's own import(); the command modules stay
+// lazily initialised, as esbuild wraps each module in a function run on first require.
+await build({
+  ...common,
+  plugins: [slimLibraries, bundledVersions, executableOnly],
+  format: "cjs",
+  banner: {},
+  supported: { "dynamic-import": false },
+  entryPoints: [join(here, "src/index.ts")],
+  outfile: join(here, "dist/cli.cjs"),
+});
+
 const bin = join(here, "dist/hoist.js");
-// undici parses HTTP with WebAssembly (llhttp). V8 compiles it quickly for a start and then
-// optimises it again in the background, and a process waits for that optimising compile before
-// it exits: 30 MiB of memory and 0.1-0.4 s after the last byte of every command on the 2-core
-// machine. The quick compile is fast enough for bulk bodies too (receiving 1 GiB took less CPU
-// with it: 280-375 ms against 415-470 ms, the optimising compile included), so the executable
-// keeps V8 to it. Only the executable: programs that import the package keep their settings.
-//
-// The young generation stays at its starting size. Every 64 KiB read from a socket is a new
-// buffer; V8 frees them at its young-generation collections, which come later and later as that
-// generation grows, so tens of MiB of spent buffers piled up. Kept small, it is collected more
-// often and cheaply: on the 2-core machine a 1 GiB pull peaked at 81 MiB instead of 104 MiB and
-// took a quarter less CPU (2.5 s against 3.4 s); pushes and copies likewise.
-await writeFile(
-  bin,
-  [
-    "#!/usr/bin/env node",
-    'import { setFlagsFromString } from "node:v8";',
-    "",
-    'setFlagsFromString("--liftoff-only");',
-    'setFlagsFromString("--semi-space-growth-factor=1");',
-    'const { main } = await import("./index.js");',
-    "await main();",
-    "",
-  ].join("\n"),
-);
+await build({
+  ...common,
+  plugins: [],
+  entryPoints: [join(here, "src/bin.ts")],
+  outfile: bin,
+  banner: { js: "#!/usr/bin/env node" },
+});
 await chmod(bin, 0o755);
 
 // tsc wrote declarations for every module into dist/types; the package's types are only the

@@ -6,6 +6,7 @@ import {
   type Resource,
   resourceRegistryHost,
 } from "@hoist/authn";
+import { importOptional } from "./optional-import.js";
 
 // The CLI's credentials: docker's and podman's config files first (what the user configured
 // wins), then the cloud keychain whose registries the host belongs to. Cloud plugins are
@@ -34,7 +35,8 @@ export const CLOUD_PLUGINS: readonly CloudPlugin[] = [
       const h = bareHost(host);
       return h === "public.ecr.aws" || /\.dkr[.-]ecr(-fips)?\./.test(h);
     },
-    load: async () => (await import("@hoist/authn-aws")).ecrKeychain(),
+    load: async () =>
+      (await importOptional<typeof import("@hoist/authn-aws")>("@hoist/authn-aws")).ecrKeychain(),
   },
   {
     name: "google",
@@ -43,19 +45,28 @@ export const CLOUD_PLUGINS: readonly CloudPlugin[] = [
       const h = bareHost(host);
       return h === "gcr.io" || h.endsWith(".gcr.io") || h.endsWith("-docker.pkg.dev");
     },
-    load: async () => (await import("@hoist/authn-google")).googleKeychain(),
+    load: async () =>
+      (
+        await importOptional<typeof import("@hoist/authn-google")>("@hoist/authn-google")
+      ).googleKeychain(),
   },
   {
     name: "azure",
     packageName: "@hoist/authn-azure",
     mayServe: (host) => /\.azurecr\.(io|cn|us|de)$/.test(bareHost(host)),
-    load: async () => (await import("@hoist/authn-azure")).acrKeychain(),
+    load: async () =>
+      (
+        await importOptional<typeof import("@hoist/authn-azure")>("@hoist/authn-azure")
+      ).acrKeychain(),
   },
   {
     name: "github",
     packageName: "@hoist/authn-github",
     mayServe: (host) => ["ghcr.io", "docker.pkg.github.com"].includes(bareHost(host)),
-    load: async (env) => (await import("@hoist/authn-github")).githubKeychain({ env }),
+    load: async (env) =>
+      (
+        await importOptional<typeof import("@hoist/authn-github")>("@hoist/authn-github")
+      ).githubKeychain({ env }),
   },
 ];
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { findBinary } from "@hoist/harness";
@@ -58,6 +58,35 @@ describe("hoist version and help", () => {
     ]) {
       expect(result.out).toMatch(new RegExp(`\\n  ${command.replace("|", "\\|")} `));
     }
+  });
+});
+
+describe("the executable's code cache", () => {
+  it("lives under the user's cache directory and outlives a broken file", async () => {
+    const home = join(temp(), "cache-home");
+    const dir = join(home, ".cache", "hoist", "compile-cache");
+    const first = await runCli(["version"], { env: isolatedEnv(home) });
+    expect(first.out).toBe("0.1.0\n");
+    const files = await readdir(dir);
+    expect(files).toEqual([expect.stringMatching(/^cli\.cjs-[0-9a-f]{32}\.v8$/)]);
+    const cache = join(dir, files[0] as string);
+    await writeFile(cache, "not a code cache");
+    const second = await runCli(["version"], { env: isolatedEnv(home) });
+    expect([second.status, second.out, second.stderr]).toEqual([0, "0.1.0\n", ""]);
+    expect(await readFile(cache, "utf8")).not.toBe("not a code cache");
+  });
+
+  it("follows XDG_CACHE_HOME and is off with NODE_DISABLE_COMPILE_CACHE", async () => {
+    const home = join(temp(), "xdg-home");
+    const xdg = join(temp(), "xdg-cache");
+    await runCli(["version"], { env: isolatedEnv(home, { XDG_CACHE_HOME: xdg }) });
+    expect(await readdir(join(xdg, "hoist", "compile-cache"))).toHaveLength(1);
+    const off = join(temp(), "off-home");
+    const result = await runCli(["version"], {
+      env: isolatedEnv(off, { NODE_DISABLE_COMPILE_CACHE: "1" }),
+    });
+    expect(result.out).toBe("0.1.0\n");
+    await expect(stat(join(off, ".cache"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
 
