@@ -1,4 +1,14 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
@@ -151,6 +161,33 @@ describe("loadBundle", () => {
     (long.exports.work as () => number)();
     long.persist({ refresh: true });
     expect((await stat(path)).size).toBeGreaterThan(before * 1.1);
+  });
+
+  it("deletes caches of other builds left unused for a month, and keeps recent ones", async () => {
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    const old = join(cacheDir, "cli.cjs-00000000000000000000000000000000.v8");
+    const recent = join(cacheDir, "cli.cjs-11111111111111111111111111111111.v8");
+    const unrelated = join(cacheDir, "notes.txt");
+    for (const path of [old, recent, unrelated]) await writeFile(path, "x");
+    const longAgo = new Date(Date.now() - 40 * 24 * 60 * 60 * 1000);
+    for (const path of [old, unrelated]) await utimes(path, longAgo, longAgo);
+    loadBundle({ path: bundle, cacheDir }).persist();
+    const files = await cacheFiles();
+    expect(files).toContain("notes.txt");
+    expect(files).toContain("cli.cjs-11111111111111111111111111111111.v8");
+    expect(files).not.toContain("cli.cjs-00000000000000000000000000000000.v8");
+    expect(files).toHaveLength(3);
+  });
+
+  it("removes its partial file when the cache cannot be put in place", async () => {
+    loadBundle({ path: bundle, cacheDir }).persist();
+    const [file] = await cacheFiles();
+    const path = join(cacheDir, file as string);
+    // A directory where the cache belongs makes the final rename fail.
+    await rm(path);
+    await mkdir(join(path, "occupied"), { recursive: true });
+    loadBundle({ path: bundle, cacheDir }).persist();
+    expect(await cacheFiles()).toEqual([file]);
   });
 
   it("leaves no partial files behind", async () => {

@@ -12,10 +12,13 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   type Stats,
   statSync,
+  unlinkSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
@@ -91,16 +94,39 @@ function readCache(dir: string, file: string): Buffer | undefined {
   }
 }
 
+/** Caches of other builds (or other Node versions) left alone this long are deleted. */
+const UNUSED_FOR_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Each upgrade of hoist or Node leaves a cache (~1 MB) that nothing reads again; those not
+ * written for a month go. Recent ones stay: two installed versions in turn keep both.
+ */
+function pruneOldCaches(dir: string, keep: string, now: number): void {
+  for (const name of readdirSync(dir)) {
+    if (name === keep || !(name.endsWith(".v8") || name.endsWith(".partial"))) continue;
+    const path = join(dir, name);
+    try {
+      if (now - statSync(path).mtimeMs > UNUSED_FOR_MS) unlinkSync(path);
+    } catch {
+      // Gone already, or not ours to delete.
+    }
+  }
+}
+
 function writeCache(dir: string, file: string, data: Buffer): void {
+  let partial: string | undefined;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!trusted(statSync(dir))) return;
     // Whole or not at all: concurrent commands each rename their own finished file into place.
-    const partial = join(dir, `.${file}.${process.pid}.partial`);
+    partial = join(dir, `.${file}.${process.pid}.partial`);
     writeFileSync(partial, data, { mode: 0o600 });
     renameSync(partial, join(dir, file));
+    partial = undefined;
+    pruneOldCaches(dir, file, Date.now());
   } catch {
     // A read-only or full disk only costs the next run its head start.
+    if (partial) rmSync(partial, { force: true });
   }
 }
 
