@@ -163,6 +163,58 @@ describe("loadBundle", () => {
     expect((await stat(path)).size).toBeGreaterThan(before * 1.1);
   });
 
+  it("looks at whether to grow once per command, after a long run of it", async () => {
+    const body = Array.from({ length: 400 }, (_, i) => `t += Math.imul(t, ${i}) ^ ${i};`);
+    await writeBundle(
+      "1",
+      [
+        `exports.pull = function () { let t = 1; ${body.join(" ")} return t; };`,
+        `exports.push = function () { let t = 2; ${body.join(" ")} return t; };`,
+      ].join("\n"),
+    );
+    loadBundle({ path: bundle, cacheDir }).persist({ refresh: false, command: "version" });
+    const [file] = await cacheFiles();
+    const path = join(cacheDir, file as string);
+    const size = async () => (await stat(path)).size;
+    const first = await size();
+
+    // A long pull that compiled nothing new is remembered, and the cache kept as it was.
+    const idle = loadBundle({ path: bundle, cacheDir });
+    idle.persist({ command: "pull" });
+    const remembered = await size();
+    expect(remembered).toBeGreaterThan(first);
+    expect(remembered).toBeLessThan(first * 1.1);
+    expect((await readFile(path)).subarray(0, 40).toString("latin1")).toContain(" pull\n");
+
+    // The next pull, whatever it compiles, is not looked at; another command is.
+    const pull = loadBundle({ path: bundle, cacheDir });
+    expect(pull.cacheUsed).toBe(true);
+    (pull.exports.pull as () => number)();
+    pull.persist({ command: "pull" });
+    expect(await size()).toBe(remembered);
+    const push = loadBundle({ path: bundle, cacheDir });
+    (push.exports.push as () => number)();
+    push.persist({ command: "push" });
+    expect(await size()).toBeGreaterThan(remembered * 1.1);
+    expect((await readFile(path)).subarray(0, 40).toString("latin1")).toContain(" pull,push\n");
+    expect(loadBundle({ path: bundle, cacheDir }).cacheUsed).toBe(true);
+  });
+
+  it("takes no cache without its header, and replaces it", async () => {
+    const plain = loadBundle({ path: bundle, cacheDir });
+    plain.persist();
+    const [file] = await cacheFiles();
+    const path = join(cacheDir, file as string);
+    const whole = await readFile(path);
+    // V8's data alone, as an earlier hoist wrote it under this name.
+    await writeFile(path, whole.subarray(whole.indexOf(0x0a) + 1), { mode: 0o600 });
+    const loaded = loadBundle({ path: bundle, cacheDir });
+    expect(loaded.cacheUsed).toBe(false);
+    loaded.persist({ refresh: false });
+    expect(await readFile(path)).toHaveLength(whole.length);
+    expect(loadBundle({ path: bundle, cacheDir }).cacheUsed).toBe(true);
+  });
+
   it("deletes caches of other builds left unused for a month, and keeps recent ones", async () => {
     await mkdir(cacheDir, { recursive: true, mode: 0o700 });
     const old = join(cacheDir, "cli.cjs-00000000000000000000000000000000.v8");
