@@ -5,6 +5,7 @@ import {
   Hash,
   type Image,
   type ImageIndex,
+  type IndexManifest,
   isDistributable,
   isImage,
   isIndex,
@@ -192,6 +193,10 @@ export class PushOperation {
   readonly #plannedManifests = new Set<string>();
   readonly #manifests = new Map<string, Promise<void>>();
   readonly #done = new Map<string, Deferred>();
+  /** Manifest HEADs of this operation (repository|identifier), each sent once. */
+  readonly #heads = new Map<string, Promise<Hash | undefined>>();
+  /** Blob existence checks of this operation (repository|digest), each sent once. */
+  readonly #existence = new Map<string, Promise<boolean>>();
 
   constructor(state: PusherState, options: ResolvedOptions) {
     this.#state = state;
@@ -226,9 +231,19 @@ export class PushOperation {
 
   /** Pushes every entry; resolves with each one's descriptor, in order. */
   async run(entries: readonly PushEntry[]): Promise<Descriptor[]> {
-    const roots = await Promise.all(entries.map((entry) => this.#planRoot(entry)));
-    this.#progress.start();
-    return Promise.all(roots.map((root) => this.#executeRoot(root)));
+    for (const entry of entries) {
+      // The ping and the credentials are looked up while the first manifest is read. A failure
+      // is forgotten by the client and met again, and reported, by the first request.
+      this.#state.client.session(entry.reference.repository, "push", this.#signal).catch(() => {});
+    }
+    try {
+      const roots = await Promise.all(entries.map((entry) => this.#planRoot(entry)));
+      this.#progress.start();
+      return await Promise.all(roots.map((root) => this.#executeRoot(root)));
+    } finally {
+      // Checks sent ahead that turned out not to be needed end with the operation, not after.
+      await Promise.allSettled([...this.#heads.values(), ...this.#existence.values()]);
+    }
   }
 
   /** Puts one blob in place (writeLayer). */
@@ -280,22 +295,65 @@ export class PushOperation {
     };
   }
 
-  /** The digest a manifest HEAD reports; undefined when absent (404, or 403 as on Docker Hub). */
-  async #headManifest(repository: Repository, identifier: string): Promise<Hash | undefined> {
+  /**
+   * The digest a manifest HEAD reports; undefined when absent (404, or 403 as on Docker Hub).
+   * Sent once per operation, on the wide limit of existence checks.
+   */
+  #headManifest(repository: Repository, identifier: string): Promise<Hash | undefined> {
+    const key = `${repository.name}|${identifier}`;
+    let head = this.#heads.get(key);
+    if (!head) {
+      head = this.#checks.run(() => this.#sendHead(repository, identifier), this.#signal);
+      head.catch(() => {});
+      this.#heads.set(key, head);
+    }
+    return head;
+  }
+
+  async #sendHead(repository: Repository, identifier: string): Promise<Hash | undefined> {
     const fetcher = new Fetcher(this.#state.client, repository, {
       maxManifestBytes: this.#options.maxManifestBytes,
       access: "push",
       signal: this.#signal,
     });
     try {
-      const head = await this.#limited(() =>
-        fetcher.headManifest(identifier, { accept: MANIFEST_ACCEPT }),
-      );
+      const head = await fetcher.headManifest(identifier, { accept: MANIFEST_ACCEPT });
       return head.digest ?? (Hash.isValid(identifier) ? Hash.parse(identifier) : undefined);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === "HOIST_REMOTE_NOT_FOUND" || code === "HOIST_REMOTE_DENIED") return undefined;
       throw error;
+    }
+  }
+
+  /** Sends the HEADs of an index's child manifests (answers kept for when they are planned). */
+  #headChildren(repository: Repository, manifest: IndexManifest): void {
+    for (const child of manifest.manifests) {
+      if (isIndex(child.mediaType) || isImage(child.mediaType)) {
+        this.#headManifest(repository, child.digest.toString());
+      }
+    }
+  }
+
+  /**
+   * Sends at once the checks a push of `item` will make after the tag's HEAD: its own manifest
+   * and, for an index, its children's; for an image, its first blobs. A cold push then waits
+   * for one round of HEADs instead of one per level (go-containerregistry asks level by level).
+   * A push whose tag already names the item has sent a few HEADs more than it needed.
+   */
+  async #checkAhead(repository: Repository, item: Pushable, digest: Hash): Promise<void> {
+    const options = this.#readOptions();
+    this.#headManifest(repository, digest.toString());
+    if (isIndexLike(item)) {
+      this.#headChildren(repository, await item.indexManifest(options));
+    } else if (isImageLike(item)) {
+      const manifest = await item.manifest(options);
+      const blobs = [manifest.config, ...manifest.layers].slice(0, this.#options.jobs);
+      for (const blob of blobs) {
+        if (this.#options.allowNondistributableArtifacts || isDistributable(blob.mediaType)) {
+          this.#exists(repository, blob.digest).catch(() => {});
+        }
+      }
     }
   }
 
@@ -321,7 +379,9 @@ export class PushOperation {
     if (!entry.unchecked && entry.reference.kind === "tag") {
       // Pushing to a tag that already names this exact manifest is a no-op.
       const identity = await this.#identity(item);
-      if (identity && (await this.#headManifest(repository, identifier))?.equals(identity.digest)) {
+      const tagged = this.#headManifest(repository, identifier);
+      if (identity) await this.#checkAhead(repository, item, identity.digest);
+      if (identity && (await tagged)?.equals(identity.digest)) {
         this.#planManifest(repository, identifier, identity.size);
         const node: RawNode = {
           kind: "raw",
@@ -451,9 +511,14 @@ export class PushOperation {
       children: [],
       subject: manifest.subject?.digest,
     };
-    if (check && (await this.#headManifest(repository, digest.toString()))) {
-      node.present = true;
-      return node;
+    if (check) {
+      const own = this.#headManifest(repository, digest.toString());
+      // The children are asked about with the index, not after it (see #checkAhead).
+      this.#headChildren(repository, manifest);
+      if (await own) {
+        node.present = true;
+        return node;
+      }
     }
     node.children = await Promise.all(
       manifest.manifests.map(async (child): Promise<{ node: Node } | { blob: BlobJob }> => {
@@ -630,11 +695,21 @@ export class PushOperation {
    */
   async #checkThenUpload(repository: Repository, job: BlobJob, digest: Hash): Promise<Hash> {
     const uploader = this.#uploader(repository);
-    const present =
-      this.#state.knowledge.has(repository, digest) ||
-      (await this.#checks.run(() => uploader.exists(digest), this.#signal));
-    if (present) return uploader.upload(job, true);
+    if (await this.#exists(repository, digest)) return uploader.upload(job, true);
     return this.#limited(() => uploader.upload(job, false));
+  }
+
+  /** Whether a blob is in the repository: known already, or asked (HEAD) once per operation. */
+  #exists(repository: Repository, digest: Hash): Promise<boolean> {
+    if (this.#state.knowledge.has(repository, digest)) return Promise.resolve(true);
+    const key = `${repository.name}|${digest}`;
+    let check = this.#existence.get(key);
+    if (!check) {
+      const uploader = this.#uploader(repository);
+      check = this.#checks.run(() => uploader.exists(digest), this.#signal);
+      this.#existence.set(key, check);
+    }
+    return check;
   }
 
   async #putManifest(

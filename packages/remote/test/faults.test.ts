@@ -8,7 +8,14 @@ import {
   useDockerRegistry,
   useStarted,
 } from "@hoist/harness";
-import { createImage, type Image, type Layer, MediaType, randomImage } from "@hoist/oci";
+import {
+  createImage,
+  type Image,
+  type Layer,
+  MediaType,
+  randomImage,
+  randomIndex,
+} from "@hoist/oci";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createPuller, createPusher, type RemoteError, type RemoteOptions } from "../src/index.js";
 import {
@@ -434,6 +441,65 @@ describe("faults between client and docker-registry", () => {
       "application/vnd.example",
     );
   });
+  /** Stalls every manifest HEAD and waits until `expected` HEADs reached the registry. */
+  async function headsWhileManifestsStall(
+    push: (signal: AbortSignal) => Promise<unknown>,
+    expected: number,
+  ): Promise<{ manifests: string[]; blobs: number }> {
+    proxy().setRules([{ method: "HEAD", path: /\/manifests\//, fault: { kind: "stall" } }]);
+    const controller = new AbortController();
+    const pushing = push(controller.signal).catch((error: unknown) => error);
+    const heads = () =>
+      proxy()
+        .requests()
+        .filter((r) => r.method === "HEAD");
+    const deadline = Date.now() + 10_000;
+    while (heads().length < expected && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // A moment more, for anything sent beyond what was expected.
+    await new Promise((r) => setTimeout(r, 100));
+    const seen = heads();
+    controller.abort(new Error("enough"));
+    expect(await pushing).toBeInstanceOf(Error);
+    return {
+      manifests: seen.filter((r) => r.path.includes("/manifests/")).map((r) => r.path),
+      blobs: seen.filter((r) => r.path.includes("/blobs/")).length,
+    };
+  }
+
+  it("asks about the tag, the index and its children in one round", async () => {
+    const repo = uniqueRepo("rounds");
+    const index = randomIndex({ images: 2, layers: 1, layerSize: 1024, seed: 41 });
+    const children = (await index.indexManifest()).manifests.map((m) => String(m.digest));
+    // With every manifest HEAD hanging, a push asking level by level would send only the tag's.
+    const { manifests } = await headsWhileManifestsStall(
+      (signal) => pusher.writeIndex(proxied(repo), index, { jobs: 1, signal }),
+      4,
+    );
+    expect(manifests.sort()).toEqual(
+      [
+        `/v2/${repo}/manifests/latest`,
+        `/v2/${repo}/manifests/${await index.digest()}`,
+        ...children.map((digest) => `/v2/${repo}/manifests/${digest}`),
+      ].sort(),
+    );
+  });
+
+  it("asks about an image's first blobs with its tag and manifest", async () => {
+    const repo = uniqueRepo("rounds");
+    const image = randomImage({ layers: 3, layerSize: 1024, seed: 42 });
+    // Two jobs: the config and the first layer are asked about ahead, the rest after planning.
+    const { manifests, blobs } = await headsWhileManifestsStall(
+      (signal) => pusher.write(proxied(repo), image, { jobs: 2, signal }),
+      4,
+    );
+    expect(manifests.sort()).toEqual(
+      [`/v2/${repo}/manifests/latest`, `/v2/${repo}/manifests/${await image.digest()}`].sort(),
+    );
+    expect(blobs).toBe(2);
+  });
+
   it("checks whether the blobs exist all at once, not one job slot at a time", async () => {
     const repo = uniqueRepo("checks");
     const image = randomImage({ layers: 6, layerSize: 1024, seed: 40 });
