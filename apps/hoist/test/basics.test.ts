@@ -68,12 +68,15 @@ describe("the executable's code cache", () => {
     const first = await runCli(["version"], { env: isolatedEnv(home) });
     expect(first.out).toBe("0.1.0\n");
     const files = await readdir(dir);
-    expect(files).toEqual([expect.stringMatching(/^cli\.cjs-[0-9a-f]{32}\.v8$/)]);
+    expect(files).toEqual([expect.stringMatching(/^cli\.cjs-[0-9a-f]{32}-version\.v8$/)]);
     const cache = join(dir, files[0] as string);
     await writeFile(cache, "not a code cache");
     const second = await runCli(["version"], { env: isolatedEnv(home) });
     expect([second.status, second.out, second.stderr]).toEqual([0, "0.1.0\n", ""]);
     expect(await readFile(cache, "utf8")).not.toBe("not a code cache");
+    // Another command has a cache of its own, named after it (options before it do not count).
+    await runCli(["--verbose", "digest", "--help"], { env: isolatedEnv(home) });
+    expect((await readdir(dir)).sort()).toEqual([expect.stringMatching(/-digest\.v8$/), files[0]]);
   });
 
   it("follows XDG_CACHE_HOME and is off with NODE_DISABLE_COMPILE_CACHE", async () => {
