@@ -236,14 +236,13 @@ export class PushOperation {
       // is forgotten by the client and met again, and reported, by the first request.
       this.#state.client.session(entry.reference.repository, "push", this.#signal).catch(() => {});
     }
-    try {
-      const roots = await Promise.all(entries.map((entry) => this.#planRoot(entry)));
-      this.#progress.start();
-      return await Promise.all(roots.map((root) => this.#executeRoot(root)));
-    } finally {
-      // Checks sent ahead that turned out not to be needed end with the operation, not after.
-      await Promise.allSettled([...this.#heads.values(), ...this.#existence.values()]);
-    }
+    const roots = await Promise.all(entries.map((entry) => this.#planRoot(entry)));
+    this.#progress.start();
+    const descriptors = await Promise.all(roots.map((root) => this.#executeRoot(root)));
+    // Checks sent ahead that turned out not to be needed end with the operation, not after it.
+    // (A failure is reported at once: it does not wait for a check the registry is slow on.)
+    await Promise.allSettled([...this.#heads.values(), ...this.#existence.values()]);
+    return descriptors;
   }
 
   /** Puts one blob in place (writeLayer). */

@@ -500,6 +500,27 @@ describe("faults between client and docker-registry", () => {
     expect(blobs).toBe(2);
   });
 
+  it("reports a failed check at once, not after a check sent ahead that hangs", async () => {
+    const repo = uniqueRepo("rounds");
+    const image = randomImage({ layers: 1, layerSize: 1024, seed: 43 });
+    proxy().setRules([
+      {
+        method: "HEAD",
+        path: `/v2/${repo}/manifests/latest`,
+        fault: { kind: "status", status: 400 },
+      },
+      { method: "HEAD", path: /\/manifests\/sha256:/, fault: { kind: "stall" } },
+    ]);
+    const controller = new AbortController();
+    const pushing = pusher
+      .write(proxied(repo), image, { signal: controller.signal })
+      .catch((error: unknown) => error);
+    const late = new Promise((resolve) => setTimeout(() => resolve("still waiting"), 5_000));
+    const outcome = await Promise.race([pushing, late]);
+    controller.abort(new Error("enough"));
+    expect(outcome).toMatchObject({ code: "HOIST_REMOTE_REGISTRY_ERROR", status: 400 });
+  });
+
   it("checks whether the blobs exist all at once, not one job slot at a time", async () => {
     const repo = uniqueRepo("checks");
     const image = randomImage({ layers: 6, layerSize: 1024, seed: 40 });
