@@ -48,6 +48,9 @@ describe("safeEntryName", () => {
     ["C:\\x", "Windows absolute path"],
     ["c:x", "Windows absolute path"],
     ["a\\..\\..\\x", "climbs above the root"],
+    // Inside either way as given, but cleaned to "a/..\..", which climbs on Windows (found by
+    // the property below).
+    ["a/ \\ /../..\\..", "climbs above the root with .. once cleaned"],
     ["a\0b", "NUL byte"],
   ])("refuses %j (%s)", (input, problem) => {
     let error: unknown;

@@ -31,8 +31,15 @@ function problemOf(name: string): Problem {
   if (name.startsWith("/")) return "is absolute";
   if (name.startsWith("\\") || hasDrivePrefix(name)) return "is a Windows absolute path";
   // Both readings must stay inside: "/" only (Linux) and "/" or "\" (Windows).
-  if (!segments(name, /\//) || !segments(name, /[\\/]/)) return "climbs above the root with ..";
+  if (!climbsInside(name)) return "climbs above the root with ..";
+  // And so must the cleaned name hoist goes on to use: cleaning reads "/" only, so it can join
+  // segments a Windows reading kept apart ("a/ \ /../..\.." cleans to "a/..\..").
+  if (!climbsInside(cleanPath(name))) return "climbs above the root with .. once cleaned";
   return undefined;
+}
+
+function climbsInside(name: string): boolean {
+  return segments(name, /\//) !== undefined && segments(name, /[\\/]/) !== undefined;
 }
 
 /**
