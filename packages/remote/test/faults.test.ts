@@ -443,16 +443,18 @@ describe("faults between client and docker-registry", () => {
   });
   /** Stalls every manifest HEAD and waits until `expected` HEADs reached the registry. */
   async function headsWhileManifestsStall(
+    repo: string,
     push: (signal: AbortSignal) => Promise<unknown>,
     expected: number,
   ): Promise<{ manifests: string[]; blobs: number }> {
     proxy().setRules([{ method: "HEAD", path: /\/manifests\//, fault: { kind: "stall" } }]);
     const controller = new AbortController();
     const pushing = push(controller.signal).catch((error: unknown) => error);
+    // Only this push's: a push of an earlier test may still be finishing checks it sent ahead.
     const heads = () =>
       proxy()
         .requests()
-        .filter((r) => r.method === "HEAD");
+        .filter((r) => r.method === "HEAD" && r.path.startsWith(`/v2/${repo}/`));
     const deadline = Date.now() + 10_000;
     while (heads().length < expected && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
@@ -474,6 +476,7 @@ describe("faults between client and docker-registry", () => {
     const children = (await index.indexManifest()).manifests.map((m) => String(m.digest));
     // With every manifest HEAD hanging, a push asking level by level would send only the tag's.
     const { manifests } = await headsWhileManifestsStall(
+      repo,
       (signal) => pusher.writeIndex(proxied(repo), index, { jobs: 1, signal }),
       4,
     );
@@ -491,6 +494,7 @@ describe("faults between client and docker-registry", () => {
     const image = randomImage({ layers: 3, layerSize: 1024, seed: 42 });
     // Two jobs: the config and the first layer are asked about ahead, the rest after planning.
     const { manifests, blobs } = await headsWhileManifestsStall(
+      repo,
       (signal) => pusher.write(proxied(repo), image, { jobs: 2, signal }),
       4,
     );
@@ -535,7 +539,7 @@ describe("faults between client and docker-registry", () => {
     const heads = () =>
       proxy()
         .requests()
-        .filter((r) => r.method === "HEAD" && r.path.includes("/blobs/")).length;
+        .filter((r) => r.method === "HEAD" && r.path.startsWith(`/v2/${repo}/blobs/`)).length;
     const deadline = Date.now() + 10_000;
     while (heads() < 7 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     controller.abort(new Error("enough"));
