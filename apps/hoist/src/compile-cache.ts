@@ -66,9 +66,9 @@ export interface LoadedBundle {
 
 export interface PersistOptions {
   /**
-   * Whether to see if the cache should grow: worth it after a long run, and done once per cache
-   * (a second pull compiles what the first did, and taking V8's data to compare costs 8-11 ms
-   * at the end of a push). Default true.
+   * Whether this run may add what it compiled to a cache it used: worth it after a long run,
+   * and done once per cache (a second pull compiles what the first did, and taking V8's data
+   * costs 8-11 ms at the end of a push). Default true.
    */
   refresh?: boolean;
 }
