@@ -214,12 +214,18 @@ describe("parsing valid documents", () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
-  it("does not let a __proto__ field change an object's prototype", () => {
-    const manifest = parseManifest(
-      `{"__proto__":{"polluted":true},"schemaVersion":2,"config":{"mediaType":"a/b","size":2,"digest":"${digest("f")}"},"layers":[]}`,
-    ) as unknown as Record<string, unknown>;
+  it("keeps a __proto__ field as data, in its place, without changing any prototype", () => {
+    const text = `{"__proto__":{"polluted":true},"schemaVersion":2,"config":{"mediaType":"a/b","__proto__":[1],"size":2,"digest":"${digest("f")}"},"layers":[]}`;
+    const manifest = parseManifest(text) as unknown as Record<string, unknown>;
     expect(manifest.polluted).toBeUndefined();
     expect(Object.getPrototypeOf(manifest)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(manifest.config)).toBe(Object.prototype);
+    expect(Object.keys(manifest)[0]).toBe("__proto__");
+    expect(JSON.stringify(manifest)).toBe(text);
+    const index = `{"schemaVersion":2,"__proto__":false,"manifests":[]}`;
+    expect(JSON.stringify(parseIndexManifest(index))).toBe(index);
+    const config = `{"architecture":"amd64","os":"linux","config":{"__proto__":null,"Env":["A=1"]},"rootfs":{"type":"layers","diff_ids":[]}}`;
+    expect(JSON.stringify(parseConfigFile(config))).toBe(config);
   });
 });
 

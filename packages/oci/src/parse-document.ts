@@ -258,8 +258,10 @@ function isPlain(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-// zod writes the fields it knows first and the passed-through ones after. Putting keys back in
-// the input's order makes `JSON.stringify(parsed)` reproduce compact input byte for byte.
+// zod writes the fields it knows first and the passed-through ones after, and drops an unknown
+// `__proto__` field (assigning it would swap the prototype). Putting keys back in the input's
+// order, `__proto__` as plain data, makes `JSON.stringify(parsed)` reproduce compact input byte
+// for byte.
 function preserveKeyOrder(input: unknown, output: unknown): unknown {
   if (Array.isArray(input) && Array.isArray(output)) {
     for (let index = 0; index < output.length; index++) {
@@ -278,6 +280,7 @@ function preserveKeyOrder(input: unknown, output: unknown): unknown {
     });
   for (const key of Object.keys(input)) {
     if (Object.hasOwn(output, key)) define(key, preserveKeyOrder(input[key], output[key]));
+    else if (key === "__proto__") define(key, input[key]);
   }
   for (const key of Object.keys(output)) {
     if (!Object.hasOwn(ordered, key)) define(key, output[key]);
