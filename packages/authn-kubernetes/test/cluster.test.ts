@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -150,6 +151,8 @@ describe("kubernetesKeychain with the real @kubernetes/client-node", () => {
 
   it("reads named secrets first, then the service account's, then mountable ones; missing ones are warnings", async () => {
     const warnings: string[] = [];
+    // A long-lived signal (a program's shutdown) must not keep a listener per secret read.
+    const signal = new AbortController().signal;
     const keychain = await kubernetesKeychain({
       kubeConfig: kubeConfig(),
       namespace: "apps",
@@ -157,7 +160,9 @@ describe("kubernetesKeychain with the real @kubernetes/client-node", () => {
       imagePullSecrets: ["explicit"],
       useMountSecrets: true,
       onWarning: (message) => warnings.push(message),
+      signal,
     });
+    expect(getEventListeners(signal, "abort")).toEqual([]);
     expect(await resolveUser(keychain, "quay.io")).toMatchObject({ username: "explicit" });
     expect(await resolveUser(keychain, "mounted.example")).toMatchObject({ username: "mounted" });
     expect(api.seen.map((r) => r.path)).toEqual([

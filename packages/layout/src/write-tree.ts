@@ -102,13 +102,19 @@ class WriteRun {
       else {
         const onAbort = () => this.controller.abort(outer.reason);
         outer.addEventListener("abort", onAbort, { once: true });
-        this.controller.signal.addEventListener(
-          "abort",
-          () => outer.removeEventListener("abort", onAbort),
-          { once: true },
-        );
+        this.#detach = () => outer.removeEventListener("abort", onAbort);
       }
     }
+  }
+
+  #detach: () => void = () => {};
+
+  /**
+   * Lets go of the caller's signal. A finished write must not stay listening: callers pass one
+   * long-lived signal to many writes, and each listener would keep its run alive.
+   */
+  finish(): void {
+    this.#detach();
   }
 
   get signal(): AbortSignal {
@@ -339,5 +345,7 @@ export async function writeTree(
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw error;
+  } finally {
+    run.finish();
   }
 }

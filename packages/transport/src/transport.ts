@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Authenticator, Keychain, Resource } from "@hoist/authn";
 import { raceAbort } from "@hoist/oci";
 import type { Dispatcher } from "undici";
@@ -293,6 +294,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
     });
   const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
   const closer = new AbortController();
+  // Every request in flight or queued for a slot listens to this; dozens at once is normal, not
+  // the leak Node's warning past 10 listeners looks for.
+  setMaxListeners(0, closer.signal);
   const engine: Engine = {
     dispatcher,
     clock,

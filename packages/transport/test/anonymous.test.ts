@@ -161,4 +161,33 @@ describe("an anonymous registry (docker-registry, no auth)", () => {
       code: "HOIST_TRANSPORT_INVALID_OPTIONS",
     });
   });
+  it("keeps 64 requests in flight, with or without a caller's signal, without a listener-leak warning", async () => {
+    // Node warns once more than 10 listeners wait on one AbortSignal. Every request in flight or
+    // queued for a connection listens to the transport's close, and to the caller's signal if one
+    // is passed; neither is a leak, and a library user should not see the warning.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    const busy = createTransport({ hostLimits: { maxConcurrent: 8 } });
+    try {
+      const session = await busy.session({ registry: registryAt(registry().host) });
+      const digest = await pushBlob(session, "anon/many", new TextEncoder().encode("many"));
+      const path = `/v2/anon/many/blobs/${digest}`;
+      const heads = (signal?: AbortSignal) =>
+        Promise.all(
+          Array.from({ length: 64 }, async () => {
+            const response = await session.request({ method: "HEAD", path, signal });
+            return response.status;
+          }),
+        );
+      expect(new Set(await heads())).toEqual(new Set([200]));
+      expect(new Set(await heads(new AbortController().signal))).toEqual(new Set([200]));
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+      await busy.close();
+    }
+    expect(warnings.filter((warning) => warning.includes("MaxListeners"))).toEqual([]);
+  });
 });
