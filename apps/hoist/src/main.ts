@@ -1,4 +1,5 @@
 import { once, setMaxListeners } from "node:events";
+import { quietDependencyWarnings } from "./dependency-warnings.js";
 import { run } from "./run.js";
 
 /**
@@ -11,6 +12,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   // a copy with 4 jobs has a dozen listeners at times: bounded by --jobs, not a leak, and not
   // worth Node's MaxListenersExceededWarning on stderr.
   setMaxListeners(0, controller.signal);
+  quietDependencyWarnings({ verbose: argv.includes("-v") || argv.includes("--verbose") });
   const stop = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       // A second Ctrl-C means "now".
