@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { type DocumentKind, type DocumentProblem, InvalidDocumentError } from "./errors.js";
 import { isImage, isIndex, isSchema1, sniffParsed } from "./media-type.js";
+import { nestingDepth } from "./nesting-depth.js";
 import { quote } from "./quote.js";
 import {
   ConfigFileSchema,
@@ -119,7 +120,7 @@ function decode(input: Uint8Array | string, document: DocumentKind, maxBytes: nu
       cause: error,
     });
   }
-  const depth = nestingDepth(text);
+  const depth = nestingDepth(text, MAX_DEPTH);
   if (depth > MAX_DEPTH) {
     throw invalid(document, [
       {
@@ -144,32 +145,6 @@ function decode(input: Uint8Array | string, document: DocumentKind, maxBytes: nu
 // megabytes of "[") away from every recursive walk after parsing: zod, key-order restoration,
 // cloning, and JSON.stringify when a mutated document is written back.
 const MAX_DEPTH = 128;
-
-// Counts bracket depth outside strings; cheaper than a parse and safe on any input.
-function nestingDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (inString) {
-      if (code === 0x5c)
-        index++; // skip the escaped character
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) {
-      inString = true;
-    } else if (code === 0x5b || code === 0x7b) {
-      depth++;
-      if (depth > deepest) {
-        deepest = depth;
-        if (deepest > MAX_DEPTH) return deepest;
-      }
-    } else if (code === 0x5d || code === 0x7d) {
-      depth--;
-    }
-  }
-  return deepest;
-}
 
 function validate<T>(schema: z.ZodType<T, unknown>, value: unknown, document: DocumentKind): T {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
