@@ -69,6 +69,14 @@ export interface Pusher {
   /** Resolves when the credentials may push to the repository; throws RemoteError otherwise. */
   checkPushPermission(reference: ReferenceInput, options?: RemoteOptions): Promise<void>;
   /**
+   * Does now what a push to the repository would wait for before its first request: the
+   * registry's ping, the credentials and, where the registry uses tokens, a push token. Pushes
+   * to that repository reuse them, so a program can overlap this with reading what it will push.
+   * Sends nothing else; throws the RemoteError the push would meet. A failure is not kept: the
+   * next push or prepare tries again.
+   */
+  prepare(target: ReferenceInput | RepositoryInput, options?: RemoteOptions): Promise<void>;
+  /**
    * Copies whatever `source` names (image, index, schema 1, any other manifest) to
    * `destination`: blobs stream between registries and are mounted within one. With a
    * `platform`, an index is copied as its one image for that platform.
@@ -214,6 +222,16 @@ class RemotePusher implements Pusher {
     const options = this.#options(call);
     const repository = toReference(reference, "check push permission").repository;
     await checkPushPermission(this.#client, repository, options.signal);
+  }
+
+  async prepare(target: ReferenceInput | RepositoryInput, call?: RemoteOptions): Promise<void> {
+    const options = this.#options(call);
+    // A string is read as an image reference: a bare repository is one too (tag latest).
+    const repository =
+      typeof target === "string"
+        ? toReference(target, "prepare push").repository
+        : toRepository(target, "prepare push");
+    await this.#client.session(repository, "push", options.signal);
   }
 
   async copy(
