@@ -1,27 +1,23 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { nestingDepth } from "./nesting-depth.js";
+import { depthPastLimit } from "./nesting-depth.js";
 
-/** The plain definition, one character at a time: what nestingDepth must agree with. */
-function reference(text: string, limit: number): number {
-  let depth = 0;
+/** Bracket depth outside strings by its plain definition: what depthPastLimit must agree with. */
+function depth(text: string): number {
+  let current = 0;
   let deepest = 0;
   let inString = false;
   for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
+    const character = text[index];
     if (inString) {
-      if (code === 0x5c) index++;
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) {
+      if (character === "\\") index++;
+      else if (character === '"') inString = false;
+    } else if (character === '"') {
       inString = true;
-    } else if (code === 0x5b || code === 0x7b) {
-      depth++;
-      if (depth > deepest) {
-        deepest = depth;
-        if (deepest > limit) return deepest;
-      }
-    } else if (code === 0x5d || code === 0x7d) {
-      depth--;
+    } else if (character === "[" || character === "{") {
+      deepest = Math.max(deepest, ++current);
+    } else if (character === "]" || character === "}") {
+      current--;
     }
   }
   return deepest;
@@ -34,22 +30,23 @@ function jsonDepth(value: unknown): number {
   return 1 + Math.max(0, ...children.map(jsonDepth));
 }
 
-describe("nestingDepth", () => {
+describe("depthPastLimit", () => {
   it("counts brackets outside strings only", () => {
-    expect(nestingDepth("", 128)).toBe(0);
-    expect(nestingDepth('{"a":[1,{"b":[]}]}', 128)).toBe(4);
-    expect(nestingDepth('{"[[[[":"]]]]{{"}', 128)).toBe(1);
-    expect(nestingDepth('["\\"[[[", "\\\\", [[]]]', 128)).toBe(3);
-    expect(nestingDepth('["\\\\\\"]"]', 128)).toBe(1);
+    expect(depthPastLimit("", 0)).toBeUndefined();
+    expect(depthPastLimit('{"a":[1,{"b":[]}]}', 3)).toBe(4);
+    expect(depthPastLimit('{"a":[1,{"b":[]}]}', 4)).toBeUndefined();
+    expect(depthPastLimit('{"[[[[":"]]]]{{"}', 1)).toBeUndefined();
+    expect(depthPastLimit('["\\"[[[", "\\\\", [[]]]', 2)).toBe(3);
+    expect(depthPastLimit('["\\\\\\"]"]', 0)).toBe(1);
   });
 
-  it("stops just past the limit, and on an unterminated string", () => {
-    expect(nestingDepth("[".repeat(500_000), 128)).toBe(129);
-    expect(nestingDepth(`[[${'"'}[[[[`, 128)).toBe(2);
-    expect(nestingDepth('["\\"', 128)).toBe(1);
+  it("stops just past the limit, and reads no further than an unterminated string", () => {
+    expect(depthPastLimit("[".repeat(500_000), 128)).toBe(129);
+    expect(depthPastLimit(`[[${'"'}${"[".repeat(200)}`, 128)).toBeUndefined();
+    expect(depthPastLimit(`${"[]".repeat(300)}[[[`, 2)).toBe(3);
   });
 
-  it("agrees with the character-by-character definition on any text", () => {
+  it("agrees with the plain definition on any text", () => {
     const structural = fc.constantFrom("[", "]", "{", "}", '"', "\\", "a", " ");
     fc.assert(
       fc.property(
@@ -60,17 +57,20 @@ describe("nestingDepth", () => {
         ),
         fc.integer({ min: 0, max: 12 }),
         (text, limit) => {
-          expect(nestingDepth(text, limit)).toBe(reference(text, limit));
+          const expected = depth(text);
+          expect(depthPastLimit(text, limit)).toBe(expected > limit ? limit + 1 : undefined);
         },
       ),
     );
   });
 
-  it("gives the depth JSON.parse finds in any JSON", () => {
+  it("finds exactly the depth JSON.parse sees in any JSON", () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         const text = JSON.stringify(value);
-        expect(nestingDepth(text, 1000)).toBe(jsonDepth(value));
+        const deepest = jsonDepth(value);
+        expect(depthPastLimit(text, deepest)).toBeUndefined();
+        if (deepest > 0) expect(depthPastLimit(text, deepest - 1)).toBe(deepest);
       }),
     );
   });

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { type DocumentKind, type DocumentProblem, InvalidDocumentError } from "./errors.js";
 import { isImage, isIndex, isSchema1, sniffParsed } from "./media-type.js";
-import { nestingDepth } from "./nesting-depth.js";
+import { depthPastLimit } from "./nesting-depth.js";
 import { quote } from "./quote.js";
 import {
   ConfigFileSchema,
@@ -120,8 +120,8 @@ function decode(input: Uint8Array | string, document: DocumentKind, maxBytes: nu
       cause: error,
     });
   }
-  const depth = nestingDepth(text, MAX_DEPTH);
-  if (depth > MAX_DEPTH) {
+  const depth = depthPastLimit(text, MAX_DEPTH);
+  if (depth !== undefined) {
     throw invalid(document, [
       {
         path: "",
