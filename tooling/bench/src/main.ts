@@ -21,7 +21,7 @@ import { SCENARIO_IDS, type ScenarioId } from "./invocation.js";
 import { describeMachine } from "./machine.js";
 import { TIME_BINARY } from "./measure.js";
 import { type NameBenchResult, runNameBench } from "./name-bench.js";
-import { NODE_CLIENT_SCENARIOS, nodeClientCommand } from "./node-floor.js";
+import { NODE_CLIENT_SCENARIOS, nodeClientCommand, undiciClientCommand } from "./node-floor.js";
 import { BenchUsageError, parseBenchOptions, USAGE } from "./options.js";
 import { allTargets, type BenchReport, chartBars, renderMarkdown } from "./report.js";
 import type { ScenarioResult } from "./results.js";
@@ -122,6 +122,7 @@ async function main(): Promise<number> {
       },
       ceiling: { id: "ceiling", command: ceilingCommand },
       node: { id: "node", scenarios: NODE_CLIENT_SCENARIOS, command: nodeClientCommand },
+      undici: { id: "undici", scenarios: NODE_CLIENT_SCENARIOS, command: undiciClientCommand },
     };
     const source = new BenchRegistry("source", join(options.workDir, "registries", "source"));
     const target = new BenchRegistry("target", join(options.workDir, "registries", "target"));

@@ -5,7 +5,7 @@ import { blobsOf, type PreparedDataset } from "./datasets.js";
 import type { Invocation, ScenarioId } from "./invocation.js";
 import type { Command } from "./measure.js";
 
-/** The scenarios the minimal Node client (node-client.ts) takes part in. */
+/** The scenarios the minimal clients (minimal-client.ts: the node and undici rows) take part in. */
 export const NODE_CLIENT_SCENARIOS: ReadonlySet<ScenarioId> = new Set(["pull", "push-cold"]);
 
 export interface NodeClientBlob {
@@ -96,15 +96,26 @@ export function nodeClientPlan(invocation: Invocation): NodeClientPlan {
   }
 }
 
-/** Writes the plan into `scratchDir` and returns the command that runs the client on it. */
-export async function nodeClientCommand(
+/** Writes the plan into `scratchDir` and returns the command that runs `client` on it. */
+async function minimalClientCommand(
+  client: "node-client.js" | "undici-client.js",
   invocation: Invocation,
   scratchDir: string,
 ): Promise<Command> {
   await writeFile(join(scratchDir, "plan.json"), JSON.stringify(nodeClientPlan(invocation)));
   return {
     command: process.execPath,
-    args: [fileURLToPath(new URL("node-client.js", import.meta.url)), "plan.json"],
+    args: [fileURLToPath(new URL(client, import.meta.url)), "plan.json"],
     cwd: scratchDir,
   };
+}
+
+/** The node row's command: the minimal client on node:http. */
+export function nodeClientCommand(invocation: Invocation, scratchDir: string): Promise<Command> {
+  return minimalClientCommand("node-client.js", invocation, scratchDir);
+}
+
+/** The undici row's command: the same client on undici. */
+export function undiciClientCommand(invocation: Invocation, scratchDir: string): Promise<Command> {
+  return minimalClientCommand("undici-client.js", invocation, scratchDir);
 }

@@ -134,6 +134,23 @@ describe("scenarioTable", () => {
     expect(nodeRow).toMatch(/450 ms .* 0\.45 .* 1\.13 \|\s+\|\s+\|$/);
   });
 
+  it("gives the undici client's row its ratios, after the node row", () => {
+    const withBoth: ScenarioResult = {
+      ...pullA,
+      tools: [
+        toolResult("undici", runs(600, 610, 590)),
+        ...pullA.tools,
+        toolResult("node", runs(450, 460, 440)),
+      ],
+    };
+    const rows = scenarioTable("pull", [withBoth]).split("\n");
+    const nodeAt = rows.findIndex((row) => row.startsWith("| A    | node"));
+    const undiciAt = rows.findIndex((row) => row.startsWith("| A    | undici"));
+    expect(undiciAt).toBe(nodeAt + 1);
+    // 600 / 1000 of skopeo, 600 / 400 of the ceiling.
+    expect(rows[undiciAt]).toMatch(/600 ms .* 0\.60 .* 1\.50 \|\s+\|\s+\|$/);
+  });
+
   it("lists why a tool was skipped or failed below the table", () => {
     const result: ScenarioResult = {
       ...pullA,
