@@ -21,6 +21,10 @@ async function readAll(stream: FileReadStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+function closed(stream: FileReadStream): Promise<void> {
+  return new Promise((resolve) => (stream.closed ? resolve() : stream.once("close", resolve)));
+}
+
 function content(size: number): Buffer {
   const bytes = Buffer.alloc(size);
   for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 16)) & 0xff;
@@ -38,9 +42,7 @@ describe("FileReadStream", () => {
         const handle = await open(path, "r");
         const stream = new FileReadStream(handle, { slowReadMs });
         expect((await readAll(stream)).equals(bytes)).toBe(true);
-        await new Promise((resolve) =>
-          stream.closed ? resolve(undefined) : stream.once("close", resolve),
-        );
+        await closed(stream);
         expect(handle.fd).toBe(-1);
       }
     }
@@ -84,9 +86,7 @@ describe("FileReadStream", () => {
       const handle = await open(dir, "r");
       const stream = new FileReadStream(handle, { slowReadMs });
       await expect(readAll(stream)).rejects.toMatchObject({ code: "EISDIR" });
-      await new Promise((resolve) =>
-        stream.closed ? resolve(undefined) : stream.once("close", resolve),
-      );
+      await closed(stream);
       expect(handle.fd).toBe(-1);
     }
   });
@@ -100,7 +100,7 @@ describe("FileReadStream", () => {
       const first = await new Promise<Buffer>((resolve) => stream.once("data", resolve));
       expect(first.length).toBe(CHUNK);
       stream.destroy();
-      await new Promise((resolve) => stream.once("close", resolve));
+      await closed(stream);
       expect(handle.fd).toBe(-1);
     }
   });
