@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -25,7 +25,32 @@ function closure(pkg: WorkspacePackage, seen = new Set<string>()): Set<string> {
   return seen;
 }
 
+/**
+ * The third-party packages the workspace's lockfile holds at exactly one version, pinned to it.
+ * A fresh install otherwise takes the newest release in range, and a registry can be caught
+ * part way through publishing a family of packages: on 2026-11-27 installs of the AWS SDK
+ * failed with ETARGET, its newest releases asking for @aws-sdk/core and
+ * @aws-sdk/credential-provider-process versions the registry did not have yet. Pinned, the
+ * consumer gets what the workspace was tested with.
+ */
+async function lockedVersions(): Promise<Record<string, string>> {
+  const lockfile = await readFile(join(ROOT, "pnpm-lock.yaml"), "utf8");
+  const versions = new Map<string, Set<string>>();
+  for (const [, name, version] of lockfile.matchAll(
+    /^ {2}'?((?:@[^/\s']+\/)?[^@\s'/]+)@(\d[^'(:\s]*)'?:\s*$/gm,
+  )) {
+    if (!name || !version || name.startsWith("@hoist/")) continue;
+    const seen = versions.get(name) ?? new Set<string>();
+    seen.add(version);
+    versions.set(name, seen);
+  }
+  const pinned: Record<string, string> = {};
+  for (const [name, seen] of versions) if (seen.size === 1) pinned[name] = [...seen][0] as string;
+  return pinned;
+}
+
 let workdir: string;
+let locked: Record<string, string>;
 // Promises, so that packages installing concurrently share one pack of a common dependency.
 const tarballs = new Map<string, Promise<string>>();
 
@@ -63,6 +88,7 @@ async function packOnce(pkg: WorkspacePackage): Promise<string> {
 beforeAll(async () => {
   // Outside the workspace, so nothing resolves through the workspace's node_modules.
   workdir = await mkdtemp(join(tmpdir(), "hoist-packaging-"));
+  locked = await lockedVersions();
 });
 
 afterAll(async () => {
@@ -84,7 +110,10 @@ describe.each(published.map((pkg) => [pkg.json.name, pkg] as const))(
       );
       const project = join(workdir, "projects", name.replace("/", "-"));
       await mkdir(project, { recursive: true });
-      const overrides = Object.fromEntries(Object.entries(files).filter(([n]) => n !== name));
+      const overrides = {
+        ...locked,
+        ...Object.fromEntries(Object.entries(files).filter(([n]) => n !== name)),
+      };
       await writeFile(
         join(project, "package.json"),
         JSON.stringify({
