@@ -20,13 +20,18 @@ export function call(
   });
 }
 
+/** Reads a response to its end, so that its connection can be reused. */
+export async function drain(response: IncomingMessage): Promise<void> {
+  response.resume();
+  await new Promise((resolve, reject) => response.on("end", resolve).on("error", reject));
+}
+
 /** Reads a response to its end, failing unless it had `status`. */
 export async function expectStatus(
   response: IncomingMessage,
   status: number,
   what: string,
 ): Promise<void> {
-  response.resume();
-  await new Promise((resolve, reject) => response.on("end", resolve).on("error", reject));
+  await drain(response);
   if (response.statusCode !== status) throw new Error(`${what}: status ${response.statusCode}`);
 }
