@@ -1,0 +1,116 @@
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { manualClock, useDockerRegistry, useStarted } from "@hoist/harness";
+import { afterAll, describe, expect, it } from "vitest";
+import { createTransport } from "../src/index.js";
+import { pushBlob, registryAt } from "./helpers.js";
+
+interface CountingServer {
+  readonly host: string;
+  /** Connections accepted so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/** Listens on loopback, counting connections and handing each socket to `serve`. */
+async function countingServer(serve: (socket: Socket) => void): Promise<CountingServer> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server: Server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    serve(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return {
+    host: `127.0.0.1:${address.port}`,
+    connections: () => accepted,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe("connections kept across HEAD requests", () => {
+  const registry = useDockerRegistry();
+  // A byte-for-byte relay in front of the real registry, there only to count connections.
+  const relay = useStarted<CountingServer>(
+    "relay",
+    () =>
+      countingServer((socket) => {
+        const upstream = connect(registry().port, "127.0.0.1");
+        upstream.on("error", () => socket.destroy());
+        socket.on("close", () => upstream.destroy());
+        upstream.on("close", () => socket.destroy());
+        socket.pipe(upstream).pipe(socket);
+      }),
+    (server) => server.close(),
+  );
+  const transport = createTransport({ clock: manualClock() });
+  afterAll(() => transport.close());
+
+  it("checks blobs, found and missing, over the connection it already has", async () => {
+    const session = await transport.session({ registry: registryAt(relay().host) });
+    const digest = await pushBlob(session, "keep/alive", new TextEncoder().encode("kept"));
+    const missing = `sha256:${"0".repeat(64)}`;
+    const before = relay().connections();
+    for (let i = 0; i < 10; i++) {
+      const found = await session.request({
+        method: "HEAD",
+        path: `/v2/keep/alive/blobs/${digest}`,
+      });
+      expect(found.status).toBe(200);
+      const absent = await session.request({
+        method: "HEAD",
+        path: `/v2/keep/alive/blobs/${missing}`,
+        expectStatus: [404],
+      });
+      expect(absent.status).toBe(404);
+    }
+    const get = await session.request({ method: "GET", path: `/v2/keep/alive/blobs/${digest}` });
+    expect(new TextDecoder().decode(await get.bytes())).toBe("kept");
+    expect(relay().connections()).toBe(before);
+  });
+});
+
+describe("a server that sends a body with its HEAD answer", () => {
+  // What undici's close-after-HEAD guarded against: the stray bytes must not become the
+  // answer to the next request on the connection.
+  const server = useStarted<CountingServer>(
+    "misbehaving server",
+    () =>
+      countingServer((socket) => {
+        let pending = "";
+        socket.setEncoding("latin1");
+        socket.on("data", (data: string) => {
+          pending += data;
+          // The https attempt of the ping: not HTTP, so no answer but a close.
+          if (pending.startsWith("\x16")) return void socket.destroy();
+          for (let end = pending.indexOf("\r\n\r\n"); end >= 0; end = pending.indexOf("\r\n\r\n")) {
+            const head = pending.slice(0, end);
+            pending = pending.slice(end + 4);
+            const body = head.startsWith("HEAD ") ? "HTTP/1.1 200 OK" : "the real body";
+            // For HEAD the body goes out anyway, shaped like the start of another answer.
+            socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+          }
+        });
+      }),
+    (s) => s.close(),
+  );
+  const transport = createTransport({ clock: manualClock() });
+  afterAll(() => transport.close());
+
+  it("still gives each later request its own answer", async () => {
+    const session = await transport.session({ registry: registryAt(server().host) });
+    for (let i = 0; i < 5; i++) {
+      const head = await session.request({ method: "HEAD", path: "/v2/any/blobs/x" });
+      expect(head.status).toBe(200);
+      const get = await session.request({ method: "GET", path: "/v2/any/blobs/x" });
+      expect(new TextDecoder().decode(await get.bytes())).toBe("the real body");
+    }
+  });
+});
