@@ -12,6 +12,11 @@ import { tarFileHeader, tarPadding } from "./tar-entry.js";
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const registry = { host: "127.0.0.1:5000", url: "http://127.0.0.1:5000" };
 const destination: ImageLocation = { registry, repo: "push/d", tag: "latest" };
+const source: ImageLocation = {
+  registry: { host: "127.0.0.1:5001", url: "http://127.0.0.1:5001" },
+  repo: "source/d",
+  tag: "v1",
+};
 
 const image: PreparedDataset = {
   id: "A",
@@ -216,8 +221,21 @@ describe("nodeClientPlan", () => {
     ]);
   });
 
-  it("takes part in pull and push-cold only", () => {
-    expect([...NODE_CLIENT_SCENARIOS].sort()).toEqual(["pull", "push-cold"]);
+  it("copies the blobs from source to destination, then the manifests with the tag on the root alone", () => {
+    const plan = nodeClientPlan({ scenario: "copy", dataset: withBlobs, source, destination });
+    if (plan.mode !== "copy") throw new Error("expected a copy plan");
+    expect(plan.source).toEqual({ url: source.registry.url, repo: source.repo });
+    expect(plan.destination).toEqual({ url: destination.registry.url, repo: destination.repo });
+    expect(plan.blobs.map((blob) => blob.digest)).toEqual([digest("4"), digest("3")]);
+    expect(plan.manifests.map((manifest) => manifest.reference)).toEqual([
+      digest("1"),
+      digest("2"),
+      "latest",
+    ]);
+  });
+
+  it("takes part in pull, push-cold and copy only", () => {
+    expect([...NODE_CLIENT_SCENARIOS].sort()).toEqual(["copy", "pull", "push-cold"]);
     expect(() => nodeClientPlan({ scenario: "version" })).toThrow(/does not take part/);
   });
 });

@@ -1,17 +1,20 @@
-// What the "node" and "undici" rows of pull and push-cold do, apart from the HTTP client that
+// What the "node" and "undici" rows of pull, push-cold and copy do, apart from the HTTP client that
 // carries it: the least a correct Node.js client has to do, with no hoist code. A pull GETs
 // every manifest and blob (4 at once, as hoist and crane do), hashes each on the main thread,
 // writes it gathering the chunks that wait into one writev, flushes it to disk and renames it
 // into an OCI layout; a push POSTs an upload session per blob and PUTs the blob streamed from
 // its file (4 at once), then the manifests. No existence checks, retries, auth, limits or
 // progress: how fast a Node client can be on this machine while still verifying and durably
-// writing what it pulls. The two rows differ only in their HTTP client (node-client.ts,
+// writing what it pulls. A copy does what crane's does at its least: it checks each blob at the
+// destination with a HEAD, then streams the blob's GET into its upload's PUT (4 at once),
+// hashing it on the way and failing the upload before its end if the bytes are wrong, then PUTs
+// the manifests it fetched. The two rows differ only in their HTTP client (node-client.ts,
 // undici-client.ts), which separates what the client costs from what hoist adds to it.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { type FileHandle, mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import type { NodeClientBlob, NodeClientPlan } from "./node-floor.js";
 
 const JOBS = 4;
@@ -21,6 +24,8 @@ const MAX_WAITING = 8 * 1024 * 1024;
 /** The few calls the minimal clients make; every response body is read to its end. */
 export interface MinimalHttp {
   get(url: string, headers: Record<string, string>): Promise<{ status: number; body: Readable }>;
+  /** The status of a HEAD request. */
+  head(url: string): Promise<number>;
   /** POSTs to start an upload; the session's Location, resolved against the request. */
   post(url: string): Promise<{ status: number; location: string | undefined }>;
   put(
@@ -119,6 +124,88 @@ async function pushBlob(
   if (status !== 201) throw new Error(`PUT ${blob.digest}: status ${status}`);
 }
 
+/** Passes a blob's bytes through, failing before the last of them if they are not `digest`. */
+function verified(body: Readable, digest: string): Readable {
+  const hash = createHash("sha256");
+  const check = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const hex = hash.digest("hex");
+      done(hex === hexOf(digest) ? null : new Error(`${digest}: received sha256:${hex}`));
+    },
+  });
+  body.on("error", (error) => check.destroy(error));
+  return body.pipe(check);
+}
+
+async function copyBlob(
+  http: MinimalHttp,
+  plan: Extract<NodeClientPlan, { mode: "copy" }>,
+  blob: NodeClientBlob,
+): Promise<void> {
+  const target = `${plan.destination.url}/v2/${plan.destination.repo}/blobs`;
+  if ((await http.head(`${target}/${blob.digest}`)) === 200) return;
+  const started = await http.post(`${target}/uploads/`);
+  if (started.status !== 202 || started.location === undefined) {
+    throw new Error(`POST for ${blob.digest}: status ${started.status}`);
+  }
+  const location = new URL(started.location, plan.destination.url);
+  location.searchParams.set("digest", blob.digest);
+  const download = await http.get(
+    `${plan.source.url}/v2/${plan.source.repo}/blobs/${blob.digest}`,
+    {},
+  );
+  if (download.status !== 200) {
+    download.body.resume();
+    throw new Error(`GET ${blob.digest}: status ${download.status}`);
+  }
+  const status = await http.put(
+    location.href,
+    { "content-type": "application/octet-stream", "content-length": blob.size },
+    verified(download.body, blob.digest),
+  );
+  if (status !== 201) throw new Error(`PUT ${blob.digest}: status ${status}`);
+}
+
+/** GETs a manifest by digest and checks its bytes. */
+async function fetchManifest(
+  http: MinimalHttp,
+  plan: Extract<NodeClientPlan, { mode: "copy" }>,
+  manifest: NodeClientBlob,
+): Promise<Buffer> {
+  const response = await http.get(
+    `${plan.source.url}/v2/${plan.source.repo}/manifests/${manifest.digest}`,
+    { accept: manifest.mediaType },
+  );
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.body) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  const hex = createHash("sha256").update(bytes).digest("hex");
+  if (response.status !== 200 || hex !== hexOf(manifest.digest)) {
+    throw new Error(`GET manifest ${manifest.digest}: status ${response.status}, sha256:${hex}`);
+  }
+  return bytes;
+}
+
+async function putManifests(
+  http: MinimalHttp,
+  base: string,
+  manifests: ReadonlyArray<NodeClientBlob & { reference: string }>,
+  bytesOf: (manifest: NodeClientBlob) => Promise<Buffer>,
+): Promise<void> {
+  for (const manifest of manifests) {
+    const status = await http.put(
+      `${base}/manifests/${manifest.reference}`,
+      { "content-type": manifest.mediaType },
+      await bytesOf(manifest),
+    );
+    if (status !== 201) throw new Error(`PUT manifest ${manifest.reference}: status ${status}`);
+  }
+}
+
 async function inTurns<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -135,17 +222,23 @@ async function run(http: MinimalHttp, planPath: string): Promise<void> {
     await inTurns(plan.blobs, (blob) => pullBlob(http, plan, blob));
     await writeFile(join(plan.outDir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
     await writeFile(join(plan.outDir, "index.json"), plan.index);
-  } else {
+  } else if (plan.mode === "push") {
     await inTurns(plan.blobs, (blob) => pushBlob(http, plan, blob));
-    for (const manifest of plan.manifests) {
-      const bytes = await readFile(join(plan.layoutDir, "blobs", "sha256", hexOf(manifest.digest)));
-      const status = await http.put(
-        `${plan.url}/v2/${plan.repo}/manifests/${manifest.reference}`,
-        { "content-type": manifest.mediaType },
-        bytes,
-      );
-      if (status !== 201) throw new Error(`PUT manifest ${manifest.reference}: status ${status}`);
-    }
+    await putManifests(http, `${plan.url}/v2/${plan.repo}`, plan.manifests, (manifest) =>
+      readFile(join(plan.layoutDir, "blobs", "sha256", hexOf(manifest.digest))),
+    );
+  } else {
+    const fetched = new Map<string, Buffer>();
+    await inTurns(plan.manifests, async (manifest) => {
+      fetched.set(manifest.digest, await fetchManifest(http, plan, manifest));
+    });
+    await inTurns(plan.blobs, (blob) => copyBlob(http, plan, blob));
+    await putManifests(
+      http,
+      `${plan.destination.url}/v2/${plan.destination.repo}`,
+      plan.manifests,
+      async (manifest) => fetched.get(manifest.digest) as Buffer,
+    );
   }
   await http.close();
 }

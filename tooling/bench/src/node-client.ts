@@ -1,4 +1,4 @@
-// The "node" row of pull and push-cold: the minimal client (minimal-client.ts) on node:http.
+// The "node" row of pull, push-cold and copy: the minimal client (minimal-client.ts) on node:http.
 import { Agent } from "node:http";
 import { runMinimalClient } from "./minimal-client.js";
 import { call, drain } from "./plain-http.js";
@@ -9,6 +9,11 @@ runMinimalClient({
   async get(url, headers) {
     const response = await call(agent, url, "GET", headers);
     return { status: response.statusCode ?? 0, body: response };
+  },
+  async head(url) {
+    const response = await call(agent, url, "HEAD", {});
+    await drain(response);
+    return response.statusCode ?? 0;
   },
   async post(url) {
     const response = await call(agent, url, "POST", {});

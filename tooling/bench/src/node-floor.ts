@@ -6,7 +6,11 @@ import type { Invocation, ScenarioId } from "./invocation.js";
 import type { Command } from "./measure.js";
 
 /** The scenarios the minimal clients (minimal-client.ts: the node and undici rows) take part in. */
-export const NODE_CLIENT_SCENARIOS: ReadonlySet<ScenarioId> = new Set(["pull", "push-cold"]);
+export const NODE_CLIENT_SCENARIOS: ReadonlySet<ScenarioId> = new Set([
+  "pull",
+  "push-cold",
+  "copy",
+]);
 
 export interface NodeClientBlob {
   digest: string;
@@ -34,6 +38,14 @@ export type NodeClientPlan =
       blobs: NodeClientBlob[];
       /** In PUT order: children first, then the tagged root. */
       manifests: Array<NodeClientBlob & { reference: string }>;
+    }
+  | {
+      mode: "copy";
+      source: { url: string; repo: string };
+      destination: { url: string; repo: string };
+      blobs: NodeClientBlob[];
+      /** In PUT order: children first, then the tagged root. */
+      manifests: Array<NodeClientBlob & { reference: string }>;
     };
 
 function blobs(dataset: PreparedDataset): NodeClientBlob[] {
@@ -54,7 +66,15 @@ function manifests(dataset: PreparedDataset): NodeClientBlob[] {
   }));
 }
 
-/** What the minimal Node client is to do for one invocation of pull or push-cold. */
+/** The manifests in PUT order, the root under the destination's tag and the rest by digest. */
+function manifestsFor(dataset: PreparedDataset, tag: string) {
+  return manifests(dataset).map((manifest) => ({
+    ...manifest,
+    reference: manifest.digest === dataset.root.digest ? tag : manifest.digest,
+  }));
+}
+
+/** What the minimal Node client is to do for one invocation of pull, push-cold or copy. */
 export function nodeClientPlan(invocation: Invocation): NodeClientPlan {
   switch (invocation.scenario) {
     case "pull": {
@@ -85,10 +105,17 @@ export function nodeClientPlan(invocation: Invocation): NodeClientPlan {
         repo: destination.repo,
         layoutDir: dataset.layoutDir,
         blobs: blobs(dataset),
-        manifests: manifests(dataset).map((manifest) => ({
-          ...manifest,
-          reference: manifest.digest === dataset.root.digest ? destination.tag : manifest.digest,
-        })),
+        manifests: manifestsFor(dataset, destination.tag),
+      };
+    }
+    case "copy": {
+      const { dataset, source, destination } = invocation;
+      return {
+        mode: "copy",
+        source: { url: source.registry.url, repo: source.repo },
+        destination: { url: destination.registry.url, repo: destination.repo },
+        blobs: blobs(dataset),
+        manifests: manifestsFor(dataset, destination.tag),
       };
     }
     default:

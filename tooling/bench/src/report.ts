@@ -200,8 +200,9 @@ export function renderMarkdown(report: BenchReport, options: { chartPath?: strin
       `${report.warmup} warm-up run${report.warmup === 1 ? "" : "s"} per tool; the tools take turns ` +
       "(each round starts with the next one). Peak RSS is the highest of the counted runs, CPU " +
       "(user + system of the client process) the median. The ceiling is curl doing the same " +
-      "requests with no client logic; node, in pull and push-cold, is a minimal Node.js client " +
-      "doing only what a correct client must (a pull hashes, writes and flushes every blob), " +
+      "requests with no client logic; node, in pull, push-cold and copy, is a minimal Node.js " +
+      "client doing only what a correct client must (a pull hashes, writes and flushes every " +
+      "blob; a copy checks each blob at the destination and verifies what it streams), " +
       "with no hoist code, on node:http, and undici the same client on undici, the HTTP client " +
       "hoist is built on (see tooling/bench/README.md). The ÷ columns divide a row's median by " +
       "skopeo's and the ceiling's. Every command runs without " +
