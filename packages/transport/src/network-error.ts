@@ -30,6 +30,15 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether undici could not parse the start of an answer. Since a connection is kept after a HEAD,
+ * that can be the late body of a server that answered the HEAD with one, read as the start of
+ * the next answer on that connection; a fresh connection gets the real answer.
+ */
+export function isGarbledAnswer(error: unknown): boolean {
+  return error instanceof Error && error.name === "HTTPParserError";
+}
+
 export interface NetworkErrorContext {
   operation: string;
   method: string;
