@@ -65,17 +65,43 @@ describe("FileReadStream", () => {
     }
   });
 
-  it("matches the file for any size and either mode (property)", async () => {
+  it("reads a file's first syncBytes synchronously and the rest on the thread pool", async () => {
+    const path = join(dir, "long");
+    const bytes = content(6 * CHUNK);
+    await writeFile(path, bytes);
+    for (const [syncBytes, poolReads] of [
+      // Two chunks synchronously, then four and the empty read at the end on the pool.
+      [2 * CHUNK, 5],
+      // A budget that ends inside a chunk: that chunk is still read synchronously.
+      [2 * CHUNK + 1, 4],
+      [6 * CHUNK, 1],
+      [undefined, 0],
+    ] as const) {
+      const handle = await open(path, "r");
+      const read = vi.spyOn(handle, "read");
+      const stream = new FileReadStream(handle, { slowReadMs: 60_000, syncBytes });
+      expect((await readAll(stream)).equals(bytes)).toBe(true);
+      expect(read).toHaveBeenCalledTimes(poolReads);
+    }
+  });
+
+  it("matches the file for any size, mode and synchronous budget (property)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 5 * CHUNK }), fc.boolean(), async (size, slow) => {
-        const path = join(dir, "prop");
-        const bytes = content(size);
-        await writeFile(path, bytes);
-        const stream = new FileReadStream(await open(path, "r"), {
-          slowReadMs: slow ? -1 : undefined,
-        });
-        expect((await readAll(stream)).equals(bytes)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 5 * CHUNK }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 6 * CHUNK }),
+        async (size, slow, syncBytes) => {
+          const path = join(dir, "prop");
+          const bytes = content(size);
+          await writeFile(path, bytes);
+          const stream = new FileReadStream(await open(path, "r"), {
+            slowReadMs: slow ? -1 : undefined,
+            syncBytes,
+          });
+          expect((await readAll(stream)).equals(bytes)).toBe(true);
+        },
+      ),
       { numRuns: 40 },
     );
   });
