@@ -143,7 +143,7 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
         signal,
         // undici closes a connection after every HEAD, in case a server sends a body anyway.
         // Pushes and copies HEAD every blob, so each check cost a new connection (a TLS
-        // handshake against a real registry; 88 connections for a copy of 64 blobs, 28 kept).
+        // handshake against a real registry; 88 connections for a copy of 64 blobs, 28 without).
         // Keep it, as Go's and Node's clients do; a late body is retried below (isGarbledAnswer).
         ...(options.method === "HEAD" ? { reset: false } : {}),
       });
