@@ -3,9 +3,9 @@
 // every manifest and blob (4 at once, as hoist and crane do), hashes each on the main thread,
 // writes it gathering the chunks that wait into one writev, flushes it to disk and renames it
 // into an OCI layout; a push POSTs an upload session per blob and PUTs the blob streamed from
-// its file (4 at once), then the manifests. No existence checks, retries, auth, limits or
-// progress: how fast a Node client can be on this machine while still verifying and durably
-// writing what it pulls. A copy does what crane's does at its least: it checks each blob at the
+// its file (4 at once), then the manifests. No retries, auth, limits or progress, and no
+// existence checks before a push: how fast a Node client can be on this machine while still
+// verifying and durably writing what it pulls. A copy does what crane's does at its least: it checks each blob at the
 // destination with a HEAD, then streams the blob's GET into its upload's PUT (4 at once),
 // hashing it on the way and failing the upload before its end if the bytes are wrong, then PUTs
 // the manifests it fetched. The two rows differ only in their HTTP client (node-client.ts,
