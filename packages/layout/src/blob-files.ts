@@ -186,6 +186,12 @@ export interface WriteBlobFileOptions {
    * time (a fifth of the main thread's work when pulling 64 small layers).
    */
   blobDirectory?: (algorithm: string, create: boolean) => Promise<string | undefined>;
+  /**
+   * Waited for between flushing the temporary file and renaming it into place: a small blob can
+   * be written while what it refers to still downloads, and appear only after that has landed.
+   * A rejection removes the temporary file and fails the write with that error.
+   */
+  publishAfter?: Promise<unknown>;
 }
 
 class Counter extends Transform {
@@ -285,6 +291,7 @@ export async function writeBlobFile(
         subject: `streamed blob ${digest}`,
       });
     }
+    await options.publishAfter;
     signal?.throwIfAborted();
     const directory = options.blobDirectory
       ? await options.blobDirectory(digest.algorithm, true)

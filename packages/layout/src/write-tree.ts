@@ -18,7 +18,7 @@ import { type LayoutProgress, ProgressTracker } from "./progress.js";
 
 // Writing an image or index is two passes over its tree. The plan pass resolves every child and
 // adds up the sizes it already knows, so progress has a meaningful total from the first report.
-// The write pass then stores blobs leaves first (layers, then config, then the manifest; children,
+// The write pass then names blobs leaves first (layers, then config, then the manifest; children,
 // then their index), so a manifest is never in the layout before what it references. Each blob is
 // written once per operation; the first failure stops every other write of the operation, and the
 // operation returns only after all of them cleaned up.
@@ -138,6 +138,37 @@ class WriteRun {
           blobDirectory: this.#blobDirectory,
         }),
       );
+      this.#once.set(key, write);
+    }
+    return write;
+  }
+
+  /**
+   * A small blob held in memory (a config or manifest), written and flushed at once but renamed
+   * into place only after `after`: its flush then overlaps the downloads it refers to instead of
+   * following them. Outside the concurrency limit, so it never holds a slot those downloads need.
+   */
+  staged(
+    digest: Hash,
+    bytes: Promise<Uint8Array>,
+    after: Promise<unknown>,
+  ): Promise<BlobWriteResult> {
+    const key = String(digest);
+    let write = this.#once.get(key);
+    if (!write) {
+      write = bytes.then((data) => {
+        this.progress.expect(key, data.byteLength);
+        return writeBlobFile(this.root, async () => data, {
+          digest,
+          size: data.byteLength,
+          operation: this.operation,
+          signal: this.signal,
+          onBytes: (count) => this.progress.written(count),
+          deferDirectorySync: this.#defer,
+          blobDirectory: this.#blobDirectory,
+          publishAfter: after,
+        });
+      });
       this.#once.set(key, write);
     }
     return write;
@@ -301,19 +332,32 @@ async function writePlanned(
     return;
   }
   const { image } = planned;
-  // The config's bytes are fetched beside the layers rather than after the last one (a
-  // registry round trip off every pull's critical path); the file is written after the layers
-  // all the same, so a failed write leaves the layout as it found it.
-  const config = planned.manifestKnown ? image.rawConfigFile({ signal }) : undefined;
-  config?.catch(() => {});
-  await run.all(planned.layers.map((layer) => writeLayer(layer, run)));
-  const manifest = await image.manifest({ signal });
-  const bytes = await (config ?? image.rawConfigFile({ signal }));
-  await run.known(manifest.config.digest, bytes.byteLength, async () => bytes);
-  if (writeOwnManifest) {
-    const raw = await image.rawManifest({ signal });
-    await run.known(await image.digest({ signal }), raw.byteLength, async () => raw);
+  const layers = run.all(planned.layers.map((layer) => writeLayer(layer, run)));
+  // Handled below; meanwhile a failure must not count as unhandled.
+  layers.catch(() => {});
+  if (!planned.manifestKnown) {
+    await layers;
+    const manifest = await image.manifest({ signal });
+    const bytes = await image.rawConfigFile({ signal });
+    await run.known(manifest.config.digest, bytes.byteLength, async () => bytes);
+    if (writeOwnManifest) {
+      const raw = await image.rawManifest({ signal });
+      await run.known(await image.digest({ signal }), raw.byteLength, async () => raw);
+    }
+    return;
   }
+  // The config is fetched, and it and the manifest written to flushed temporary files, while
+  // the layers download: a registry round trip and two flushes off every pull's critical path.
+  // Each is renamed into place only after what it refers to, so a layout never holds a
+  // manifest whose blobs are missing, and a failed write leaves it as it found it.
+  const manifest = await image.manifest({ signal });
+  const config = run.staged(manifest.config.digest, image.rawConfigFile({ signal }), layers);
+  config.catch(() => {});
+  const own = writeOwnManifest
+    ? run.staged(await image.digest({ signal }), image.rawManifest({ signal }), config)
+    : undefined;
+  // Awaited together, so a failed layer waits for the staged files to be removed.
+  await run.all<unknown>([layers, config, ...(own ? [own] : [])]);
 }
 
 /**

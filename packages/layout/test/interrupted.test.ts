@@ -36,15 +36,27 @@ describe("interrupted writes", () => {
     ]);
     const append = layout.appendImage(image, { refName: "slow" });
     stream.write(big.subarray(0, 100_000));
+    const sizes = async () =>
+      Promise.all(
+        (await temporaryFiles(layout)).map(
+          async (name) => (await stat(join(layout.path, name))).size,
+        ),
+      );
+    const config = (await image.manifest()).config;
+    // The layer partly written; the config and manifest staged beside it, whole.
     await waitFor(async () => {
-      const [temp] = await temporaryFiles(layout);
-      return temp !== undefined && (await stat(join(layout.path, temp))).size === 100_000;
-    }, "the partial temporary file");
+      const found = await sizes();
+      return found.includes(100_000) && found.includes(config.size) && found.length === 3;
+    }, "the partial layer and the staged config and manifest");
     expect(await layout.hasBlob(bigDigest)).toBe(false);
+    expect(await layout.hasBlob(config.digest)).toBe(false);
+    expect(await layout.hasBlob(await image.digest())).toBe(false);
     expect((await layout.indexManifest()).manifests).toEqual([]);
     stream.end(big.subarray(100_000));
     await append;
     expect(await layout.hasBlob(bigDigest, { verify: true })).toBe(true);
+    expect(await layout.hasBlob(config.digest, { verify: true })).toBe(true);
+    expect(await layout.hasBlob(await image.digest(), { verify: true })).toBe(true);
     expect(await temporaryFiles(layout)).toEqual([]);
   });
 
@@ -87,7 +99,8 @@ describe("interrupted writes", () => {
     const append = layout.appendImage(image);
     slow.write(big.subarray(0, 10_000));
     broken.write(other.subarray(0, 100));
-    await waitFor(async () => (await temporaryFiles(layout)).length === 2, "two temporary files");
+    // Both layers, and the config and manifest staged beside them.
+    await waitFor(async () => (await temporaryFiles(layout)).length === 4, "four temporary files");
     const failure = new Error("connection reset by peer");
     broken.destroy(failure);
     await expect(append).rejects.toBe(failure);
