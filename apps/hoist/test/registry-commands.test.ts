@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { useDockerRegistry } from "@hoist/harness";
 import { openLayout } from "@hoist/layout";
@@ -289,6 +289,19 @@ describe("pull", () => {
     ).toBe(0);
     const raw = await skopeo(["inspect", "--raw", `oci:${named}:${at("cmd/app:v1")}`]);
     expect(sha256(raw)).toBe(imageDigest);
+  });
+
+  it("--format oci leaves no layout behind when the image is not there, as crane", async () => {
+    // The layout is made while the manifest is fetched; a failed pull takes it back.
+    const path = join(temp(), "never-made");
+    const missing = await hoist("pull", "--format", "oci", at("cmd/app:nope"), path);
+    expect(missing.status, missing.stderr).toBe(1);
+    await expect(stat(path)).rejects.toMatchObject({ code: "ENOENT" });
+    // A directory the user made is left as it was.
+    const empty = join(temp(), "empty-dir");
+    await mkdir(empty);
+    expect((await hoist("pull", "--format", "oci", at("cmd/app:nope"), empty)).status).toBe(1);
+    expect(await readdir(empty)).toEqual([]);
   });
 
   it("--cache_path keeps layers by digest and reads them back", async () => {

@@ -2,6 +2,7 @@ import { createLayout } from "@hoist/layout";
 import type { Reference } from "@hoist/name";
 import { type Image, type ImageIndex, isIndex } from "@hoist/oci";
 import { type TarballWriteEntry, writeTarball } from "@hoist/tarball";
+import { startLayout } from "../early-layout.js";
 import { usageError, context as wrap } from "../errors.js";
 import { cachedImage } from "../layer-cache.js";
 import type { Action } from "../program.js";
@@ -38,20 +39,26 @@ export const pull: Action = async (context, args, options) => {
   const path = args[args.length - 1] as string;
   const cache =
     typeof options.cache_path === "string" && options.cache_path ? options.cache_path : "";
-  const client = await puller(context);
-  const platform = await context.platform();
+  const early = format === "oci" ? startLayout(path, { signal: context.signal }) : undefined;
 
   const pulled: Pulled[] = [];
-  for (const source of sources) {
-    const ref = reference(context, source);
-    const descriptor = await client.get(ref);
-    if (format === "oci" && isIndex(descriptor.descriptor.mediaType) && !platform) {
-      pulled.push({ source, ref, index: await descriptor.imageIndex() });
-      continue;
+  try {
+    const client = await puller(context);
+    const platform = await context.platform();
+    for (const source of sources) {
+      const ref = reference(context, source);
+      const descriptor = await client.get(ref);
+      if (format === "oci" && isIndex(descriptor.descriptor.mediaType) && !platform) {
+        pulled.push({ source, ref, index: await descriptor.imageIndex() });
+        continue;
+      }
+      let image = await descriptor.image(platform ? { platform } : {});
+      if (cache) image = cachedImage(image, cache);
+      pulled.push({ source, ref, image });
     }
-    let image = await descriptor.image(platform ? { platform } : {});
-    if (cache) image = cachedImage(image, cache);
-    pulled.push({ source, ref, image });
+  } catch (error) {
+    await early?.discard();
+    throw error;
   }
 
   const view = await createProgress(context, "pulling");
@@ -64,7 +71,8 @@ export const pull: Action = async (context, args, options) => {
   }
   try {
     if (format === "oci") {
-      const layout = await createLayout(path, { signal: context.signal });
+      const layout =
+        (await early?.layout()) ?? (await createLayout(path, { signal: context.signal }));
       const onProgress = ({
         writtenBytes,
         totalBytes,
