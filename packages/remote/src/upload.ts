@@ -95,6 +95,33 @@ function counting(source: Readable, counter: BlobCounter): Readable {
 }
 
 /**
+ * A blob's source opened ahead of its upload session: `take()` hands it over once; `release()`
+ * closes it if it was never taken.
+ */
+class EarlySource {
+  #stream: Promise<Readable> | undefined;
+
+  constructor(open: () => Promise<Readable>) {
+    this.#stream = open();
+    // A failure surfaces when the upload takes the stream; until then it is not unhandled.
+    this.#stream.catch(() => {});
+  }
+
+  take(): Promise<Readable> | undefined {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    return stream;
+  }
+
+  release(): void {
+    this.take()?.then(
+      (stream) => stream.destroy(),
+      () => {},
+    );
+  }
+}
+
+/**
  * Puts blobs into one repository: skips what exists (HEAD), mounts what lives in
  * another repository of the same registry, and otherwise uploads monolithically (one PUT),
  * in chunks (PATCH … PUT), or streaming (for layers whose digest is known only once read).
@@ -182,15 +209,23 @@ export class BlobUploader {
     const { knowledge } = this.#deps;
     for (let attempt = 1; ; attempt++) {
       let location: URL | undefined;
+      const sources = this.#mountSources(job, digest);
+      // The first attempt opens the source while the registry opens the upload session, not
+      // after: for a blob copied from another registry, a round trip off every blob's path.
+      // Not when a mount may make the bytes unneeded.
+      const early =
+        attempt === 1 && sources.length === 0
+          ? new EarlySource(() => job.layer.compressed(this.#signalOptions()))
+          : undefined;
       try {
-        const started = await this.#start(digest, this.#mountSources(job, digest));
+        const started = await this.#start(digest, sources);
         if (started === "mounted") {
           knowledge.add(this.repository, digest);
           counter.done();
           return digest;
         }
         location = started;
-        await this.#send(location, job, digest, counter);
+        await this.#send(location, job, digest, counter, early);
         knowledge.add(this.repository, digest);
         counter.done();
         return digest;
@@ -211,6 +246,8 @@ export class BlobUploader {
           counter.done();
           return digest;
         }
+      } finally {
+        early?.release();
       }
     }
   }
@@ -286,12 +323,19 @@ export class BlobUploader {
   }
 
   /** Sends the bytes of a blob whose digest and size are known, and commits it. */
-  async #send(location: URL, job: BlobJob, digest: Hash, counter: BlobCounter): Promise<void> {
+  async #send(
+    location: URL,
+    job: BlobJob,
+    digest: Hash,
+    counter: BlobCounter,
+    early: EarlySource | undefined,
+  ): Promise<void> {
     const session = await this.#session();
     const { chunkSize, signal } = this.#deps;
     const size = job.size;
+    const open = () => early?.take() ?? job.layer.compressed(this.#signalOptions());
     if (chunkSize !== undefined && size !== undefined && size > chunkSize) {
-      const source = await job.layer.compressed(this.#signalOptions());
+      const source = await open();
       const url = await this.#sendChunks(session, location, source, counter, digest);
       await this.#commit(session, url, digest);
       return;
@@ -302,7 +346,7 @@ export class BlobUploader {
       method: "PUT",
       url: withDigest(location, digest),
       headers: { "content-type": "application/octet-stream" },
-      body: async () => counting(await job.layer.compressed(this.#signalOptions()), counter),
+      body: async () => counting(await open(), counter),
       ...(size !== undefined ? { contentLength: size } : {}),
       ...(signal ? { signal } : {}),
     });

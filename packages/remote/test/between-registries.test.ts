@@ -1,5 +1,6 @@
+import { Readable } from "node:stream";
 import { useDockerRegistry, useStarted } from "@hoist/harness";
-import { type Layer, randomImage, randomIndex } from "@hoist/oci";
+import { appendLayers, Hash, type Layer, randomImage, randomIndex } from "@hoist/oci";
 import { type RunningRegistry, startRegistry } from "@hoist/registry";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPuller, createPusher, type Progress } from "../src/index.js";
@@ -141,6 +142,88 @@ describe("between registries", () => {
       .map((r) => `${new URL(r.url, "http://x").searchParams.get("n")} ${r.status}`);
     expect(pages).toEqual(["1000 400", "100 200", "100 200"]);
   });
+  it("opens a blob at the source while the destination opens its upload session", async () => {
+    const source = await startRegistry({});
+    const slow = await startRegistry({
+      faults: {
+        rules: [{ name: "slow session", route: "upload-start", method: "POST", latencyMs: 400 }],
+      },
+    });
+    const copier = createPusher();
+    try {
+      const repo = uniqueRepo("early-source");
+      const image = randomImage({ layers: 1, layerSize: 256, seed: 5 });
+      await copier.write(`${source.host}/${repo}:v1`, image);
+      source.clearRequests();
+      const copied = await copier.copy(`${source.host}/${repo}:v1`, `${slow.host}/${repo}:v1`);
+      expect(copied.digest.equals(await image.digest())).toBe(true);
+      const [layer] = await image.layers();
+      const digest = String(await layer?.digest());
+      const get = source.requests().find((r) => r.route === "blob" && r.url.includes(digest));
+      const post = slow.requests().find((r) => r.route === "upload-start" && r.fault);
+      if (!get || !post) throw new Error("expected the layer's GET and a slow POST");
+      // Before: the source was only opened once the session was, 400 ms later.
+      expect(get.startedAt.getTime()).toBeLessThan(
+        post.startedAt.getTime() + post.durationMs - 200,
+      );
+      // Opened early, read once: no second GET of the layer.
+      expect(
+        source.requests().filter((r) => r.route === "blob" && r.url.includes(digest)),
+      ).toHaveLength(1);
+    } finally {
+      await copier.close();
+      await source.close();
+      await slow.close();
+    }
+  });
+
+  it("closes a blob it opened early when the upload session has to be opened again", async () => {
+    const flaky = await startRegistry({
+      faults: {
+        rules: [
+          {
+            name: "session lost",
+            route: "upload-start",
+            method: "POST",
+            status: 404,
+            code: "BLOB_UPLOAD_UNKNOWN",
+            // The first session of each blob (the layer and the config).
+            times: 2,
+          },
+        ],
+      },
+    });
+    const pusher = createPusher();
+    try {
+      const bytes = Buffer.alloc(64 * 1024, 7);
+      const digest = Hash.compute(bytes);
+      const opened: Readable[] = [];
+      const layer: Layer = {
+        digest: async () => digest,
+        diffID: async () => digest,
+        size: async () => bytes.byteLength,
+        mediaType: async () => "application/vnd.oci.image.layer.v1.tar",
+        compressed: async () => {
+          const stream = Readable.from([bytes]);
+          opened.push(stream);
+          return stream;
+        },
+        uncompressed: async () => Readable.from([bytes]),
+      };
+      const image = appendLayers(randomImage({ layers: 0, seed: 6 }), [layer]);
+      const repo = uniqueRepo("early-retried");
+      const pushed = await pusher.write(`${flaky.host}/${repo}:v1`, image);
+      expect(pushed.digest.equals(await image.digest())).toBe(true);
+      expect(flaky.requests().filter((r) => r.fault)).toHaveLength(2);
+      // The first attempt opened the layer beside its POST; the second opened it again.
+      expect(opened).toHaveLength(2);
+      expect(opened[0]?.destroyed).toBe(true);
+    } finally {
+      await pusher.close();
+      await flaky.close();
+    }
+  });
+
   it("greets the destination while the source's manifest is still on its way", async () => {
     const slow = await startRegistry({
       faults: {
