@@ -8,6 +8,7 @@ import { blobPath } from "./layout-writer.js";
 import { type Command, describeFailure, type Measurement, measure } from "./measure.js";
 import { inParallel, manifestDigest, putManifest, uploadBlob } from "./registry-client.js";
 import { type Sample, type ScenarioResult, toolResult } from "./results.js";
+import { settleDisks } from "./settle-disks.js";
 import { rotation } from "./statistics.js";
 
 export interface ToolDriver {
@@ -259,6 +260,7 @@ async function runOnce(
   try {
     const planned = await plan(context, tool, scenario, dataset, round, scratch);
     const command = await tool.command(planned.invocation, scratch);
+    await settleDisks(context.signal);
     const starts = await Promise.all(planned.watched.map((registry) => registry.mark()));
     const result = await measure(command, { timeoutMs: RUN_TIMEOUT_MS, signal: context.signal });
     if (result.exitCode !== 0) throw new RunFailure(describeFailure(command, result));
