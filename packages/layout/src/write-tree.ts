@@ -353,8 +353,14 @@ async function writePlanned(
   const manifest = await image.manifest({ signal });
   const config = run.staged(manifest.config.digest, image.rawConfigFile({ signal }), layers);
   config.catch(() => {});
+  // After the layers too: a config written once for the whole run may have landed with
+  // another image's blobs (the same bytes), before this image's layers.
   const own = writeOwnManifest
-    ? run.staged(await image.digest({ signal }), image.rawManifest({ signal }), config)
+    ? run.staged(
+        await image.digest({ signal }),
+        image.rawManifest({ signal }),
+        Promise.all([layers, config]),
+      )
     : undefined;
   // Awaited together, so a failed layer waits for the staged files to be removed.
   await run.all<unknown>([layers, config, ...(own ? [own] : [])]);

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { appendLayers, Hash, randomImage } from "@hoist/oci";
+import { appendLayers, appendManifests, emptyIndex, Hash, randomImage } from "@hoist/oci";
 import { describe, expect, it } from "vitest";
 import { createLayout, type Layout, openLayout } from "../src/index.js";
 import { controlledLayer, snapshot, useTempDirectories } from "./helpers.js";
@@ -58,6 +58,30 @@ describe("interrupted writes", () => {
     expect(await layout.hasBlob(config.digest, { verify: true })).toBe(true);
     expect(await layout.hasBlob(await image.digest(), { verify: true })).toBe(true);
     expect(await temporaryFiles(layout)).toEqual([]);
+  });
+
+  it("names a manifest only after its own layers, when its config landed with another image", async () => {
+    const layout = await createLayout(await tempDirectory());
+    const slow = new PassThrough();
+    const late = appendLayers(randomImage({ layers: 0, seed: "late" }), [
+      controlledLayer(big, () => slow),
+    ]);
+    // Another image whose layer has exactly the bytes of the first image's config.
+    const configBytes = await late.rawConfigFile();
+    const early = appendLayers(randomImage({ layers: 0, seed: "early" }), [
+      controlledLayer(configBytes, () => Readable.from([configBytes])),
+    ]);
+    const append = layout.appendIndex(appendManifests(emptyIndex(), [early, late]));
+    slow.write(big.subarray(0, 10_000));
+    const configDigest = (await late.manifest()).config.digest;
+    await waitFor(() => layout.hasBlob(configDigest), "the shared blob");
+    const earlyDigest = await early.digest();
+    await waitFor(() => layout.hasBlob(earlyDigest), "the other image's manifest");
+    expect(await layout.hasBlob(bigDigest)).toBe(false);
+    expect(await layout.hasBlob(await late.digest())).toBe(false);
+    slow.end(big.subarray(10_000));
+    await append;
+    expect(await layout.hasBlob(await late.digest(), { verify: true })).toBe(true);
   });
 
   it("cleans up after an abort and rejects with the abort reason", async () => {
