@@ -355,12 +355,11 @@ async function writePlanned(
   config.catch(() => {});
   // After the layers too: a config written once for the whole run may have landed with
   // another image's blobs (the same bytes), before this image's layers.
+  const referenced = Promise.all([layers, config]);
+  // Awaited only by a write that gets that far; a failure before then is handled below.
+  referenced.catch(() => {});
   const own = writeOwnManifest
-    ? run.staged(
-        await image.digest({ signal }),
-        image.rawManifest({ signal }),
-        Promise.all([layers, config]),
-      )
+    ? run.staged(await image.digest({ signal }), image.rawManifest({ signal }), referenced)
     : undefined;
   // Awaited together, so a failed layer waits for the staged files to be removed.
   await run.all<unknown>([layers, config, ...(own ? [own] : [])]);
