@@ -121,6 +121,16 @@ class WriteRun {
     return this.controller.signal;
   }
 
+  /** What every blob write of the run shares: its operation, signal and directory handling. */
+  #shared() {
+    return {
+      operation: this.operation,
+      signal: this.signal,
+      deferDirectorySync: this.#defer,
+      blobDirectory: this.#blobDirectory,
+    };
+  }
+
   /** A blob of known digest, written once however often it appears in the tree. */
   known(digest: Hash, size: number, open: () => Promise<BlobInput>): Promise<BlobWriteResult> {
     const key = String(digest);
@@ -129,13 +139,10 @@ class WriteRun {
       this.progress.expect(key, size);
       write = this.#limiter.run(() =>
         writeBlobFile(this.root, open, {
+          ...this.#shared(),
           digest,
           size,
-          operation: this.operation,
-          signal: this.signal,
           onBytes: (bytes) => this.progress.written(bytes),
-          deferDirectorySync: this.#defer,
-          blobDirectory: this.#blobDirectory,
         }),
       );
       this.#once.set(key, write);
@@ -159,13 +166,10 @@ class WriteRun {
       write = bytes.then((data) => {
         this.progress.expect(key, data.byteLength);
         return writeBlobFile(this.root, async () => data, {
+          ...this.#shared(),
           digest,
           size: data.byteLength,
-          operation: this.operation,
-          signal: this.signal,
           onBytes: (count) => this.progress.written(count),
-          deferDirectorySync: this.#defer,
-          blobDirectory: this.#blobDirectory,
           publishAfter: after,
         });
       });
@@ -178,11 +182,8 @@ class WriteRun {
   async streamed(open: () => Promise<BlobInput>): Promise<BlobWriteResult> {
     const result = await this.#limiter.run(() =>
       writeBlobFile(this.root, open, {
-        operation: this.operation,
-        signal: this.signal,
+        ...this.#shared(),
         onBytes: (bytes) => this.progress.streamed(bytes),
-        deferDirectorySync: this.#defer,
-        blobDirectory: this.#blobDirectory,
       }),
     );
     const key = String(result.digest);
