@@ -1,6 +1,6 @@
-import { type FileHandle, open, rename, stat, unlink } from "node:fs/promises";
+import { open, rename, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
-import { Readable, Transform, type TransformCallback, Writable } from "node:stream";
+import { pipeline as pipe, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   type Hash,
@@ -10,6 +10,7 @@ import {
   SizeMismatchError,
   VerifyingStream,
 } from "@hoist/oci";
+import { drainToFile } from "./drain-to-file.js";
 import { errnoCode, ioError, LayoutError } from "./errors.js";
 import { FileReadStream } from "./file-read-stream.js";
 import { syncDirectory, tempPath } from "./files.js";
@@ -194,18 +195,6 @@ export interface WriteBlobFileOptions {
   publishAfter?: Promise<unknown>;
 }
 
-class Counter extends Transform {
-  readonly #onBytes: (bytes: number) => void;
-  constructor(onBytes: (bytes: number) => void) {
-    super();
-    this.#onBytes = onBytes;
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#onBytes(chunk.length);
-    callback(null, chunk);
-  }
-}
-
 /**
  * @internal Writes a blob atomically: the bytes stream into a temporary file in the layout's root,
  * verified against digest and size on the way (or hashed, when the digest is not known yet), the
@@ -254,29 +243,20 @@ export async function writeBlobFile(
             })
           : new HashingStream({ algorithm: options.algorithm ?? "sha256" });
     const handle = await openTemp(temp, operation);
-    let sink: FileSink | undefined;
     try {
       // Only failures of the file itself become HOIST_LAYOUT_WRITE_FAILED; errors of the source
       // (a reset connection, a digest mismatch) keep their own type.
-      sink = new FileSink(handle, (error) => {
+      const failed = (error: unknown) => {
         const wrapped = ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
         return wrapped instanceof Error ? wrapped : new Error(String(wrapped));
-      });
-      const counter = options.onBytes ? new Counter(options.onBytes) : undefined;
-      if (checker === source) {
-        if (counter) await pipeline(source, counter, sink, { signal });
-        else await pipeline(source, sink, { signal });
-      } else if (counter) {
-        await pipeline(source, checker, counter, sink, { signal });
-      } else {
-        await pipeline(source, checker, sink, { signal });
-      }
-      await sink.flushed();
+      };
+      // The checker's own errors reach the drain; a source error destroys the checker with it.
+      if (checker !== source) pipe(source, checker, ignore);
+      await drainToFile(checker, handle, { failed, onBytes: options.onBytes, signal });
       await handle.sync().catch((error: unknown) => {
         throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
       });
     } finally {
-      await sink?.flushed().catch(() => {});
       await handle.close();
     }
     const digest = known ?? (checker as HashingStream).hash;
@@ -326,108 +306,6 @@ function verifiesItself(
   );
 }
 
-/** Bytes a blob write buffers while the file takes earlier ones: 1 MiB per blob in flight. */
-const SINK_BUFFER = 1024 * 1024;
-
-/**
- * Written bytes after which a blob write asks the disk to take them (fdatasync, off the main
- * thread) while the download goes on. Linux holds dirty pages until a gigabyte or more piles
- * up, so a single fsync at the end made a 256 MiB pull wait ~130 ms for the whole file to reach
- * the disk after its last byte; flushed along the way, the last fsync has at most a few MiB
- * left to write.
- */
-const FLUSH_EVERY = 8 * 1024 * 1024;
-
-/**
- * @internal Exported for its tests.
- *
- * Writes into a file handle that stays the caller's to fsync and close (a write stream would
- * own it). Chunks that arrive while a write is under way are gathered into the next one
- * (writev), so the source keeps flowing instead of waiting for the disk chunk by chunk: a
- * quarter less time for a 256 MiB download on the 2-core machine. Every FLUSH_EVERY bytes the
- * file is flushed in the background; `flushed()` waits for that and reports its failure.
- */
-export class FileSink extends Writable {
-  readonly #handle: FileHandle;
-  readonly #failed: (error: unknown) => Error;
-  #unflushed = 0;
-  #flushing: Promise<void> | undefined;
-  // A failed fdatasync may clear the kernel's error state, so a later fsync could succeed over
-  // lost pages: the first failure is kept and fails the write.
-  #flushError: { error: unknown } | undefined;
-
-  constructor(handle: FileHandle, failed: (error: unknown) => Error) {
-    super({ highWaterMark: SINK_BUFFER });
-    this.#handle = handle;
-    this.#failed = failed;
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error) => void) {
-    this.#settle(writeAll(this.#handle, chunk), chunk.length, callback);
-  }
-
-  override _writev(
-    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
-    callback: (error?: Error) => void,
-  ) {
-    const buffers = chunks.map((entry) => entry.chunk);
-    const bytes = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
-    this.#settle(writeAllv(this.#handle, buffers), bytes, callback);
-  }
-
-  /** Waits for a background flush under way; fails with its error if one failed. */
-  async flushed(): Promise<void> {
-    await this.#flushing;
-    if (this.#flushError) throw this.#failed(this.#flushError.error);
-  }
-
-  #settle(written: Promise<void>, bytes: number, callback: (error?: Error) => void): void {
-    written.then(
-      () => {
-        if (this.#flushError) return callback(this.#failed(this.#flushError.error));
-        this.#unflushed += bytes;
-        if (this.#unflushed >= FLUSH_EVERY && this.#flushing === undefined) this.#flush();
-        callback();
-      },
-      (error: unknown) => callback(this.#failed(error)),
-    );
-  }
-
-  #flush(): void {
-    this.#unflushed = 0;
-    this.#flushing = this.#handle.datasync().then(
-      () => {
-        this.#flushing = undefined;
-      },
-      (error: unknown) => {
-        this.#flushError ??= { error };
-        this.#flushing = undefined;
-      },
-    );
-  }
-}
-
-async function writeAllv(handle: FileHandle, buffers: Buffer[]): Promise<void> {
-  let skip = (await handle.writev(buffers)).bytesWritten;
-  // A short write is rare (a full disk reports an error instead); finish what is left in order.
-  for (const buffer of buffers) {
-    if (skip >= buffer.length) {
-      skip -= buffer.length;
-      continue;
-    }
-    await writeAll(handle, buffer.subarray(skip));
-    skip = 0;
-  }
-}
-
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
-  }
-}
-
 async function openTemp(path: string, operation: string) {
   try {
     return await open(path, "wx", 0o644);
@@ -435,3 +313,5 @@ async function openTemp(path: string, operation: string) {
     throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, path);
   }
 }
+
+function ignore(): void {}

@@ -1,0 +1,206 @@
+import type { FileHandle } from "node:fs/promises";
+import { PassThrough, Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { drainToFile } from "./drain-to-file.js";
+
+const MiB = 1024 * 1024;
+
+/** A file handle that keeps what is written and answers writes and fdatasync as told. */
+function fakeHandle(options: {
+  datasync?: () => Promise<void>;
+  write?: (bytes: number) => Promise<void>;
+}) {
+  const written: Buffer[] = [];
+  let flushes = 0;
+  let writes = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const track = async <T>(bytes: number, result: () => T): Promise<T> => {
+    writes += 1;
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      await options.write?.(bytes);
+      return result();
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  const handle = {
+    write(buffer: Buffer, offset = 0, length = buffer.length - offset) {
+      return track(length, () => {
+        written.push(Buffer.from(buffer.subarray(offset, offset + length)));
+        return { bytesWritten: length, buffer };
+      });
+    },
+    writev(buffers: Buffer[]) {
+      const bytes = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+      return track(bytes, () => {
+        for (const buffer of buffers) written.push(Buffer.from(buffer));
+        return { bytesWritten: bytes, buffers };
+      });
+    },
+    datasync() {
+      flushes += 1;
+      return options.datasync?.() ?? Promise.resolve();
+    },
+  };
+  return {
+    handle: handle as unknown as FileHandle,
+    written: () => Buffer.concat(written),
+    flushes: () => flushes,
+    writes: () => writes,
+    inFlight: () => inFlight,
+    maxInFlight: () => maxInFlight,
+  };
+}
+
+const failed = (error: unknown) => new Error("write failed", { cause: error });
+
+/** 20 MiB in 64 KiB chunks, each chunk filled with its index. */
+function source(): { chunks: Buffer[]; whole: Buffer } {
+  const chunks = Array.from({ length: 320 }, (_, i) => Buffer.alloc(64 * 1024, i % 251));
+  return { chunks, whole: Buffer.concat(chunks) };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (reason: unknown) => reason,
+  );
+}
+
+describe("drainToFile", () => {
+  it("writes every byte in order, gathering chunks, and flushes along the way", async () => {
+    const fake = fakeHandle({ write: () => new Promise((resolve) => setTimeout(resolve, 1)) });
+    const { chunks, whole } = source();
+    let counted = 0;
+    await drainToFile(Readable.from(chunks), fake.handle, {
+      failed,
+      onBytes: (bytes) => {
+        counted += bytes;
+      },
+    });
+    expect(fake.written().equals(whole)).toBe(true);
+    expect(counted).toBe(whole.length);
+    // Chunks that arrive during a write go into the next one, and never two writes at once.
+    expect(fake.writes()).toBeLessThan(chunks.length);
+    expect(fake.maxInFlight()).toBe(1);
+    // Every 8 MiB while the 20 MiB arrive; the caller's fsync takes the rest.
+    expect(fake.flushes()).toBeGreaterThanOrEqual(1);
+    expect(fake.flushes()).toBeLessThanOrEqual(2);
+  });
+
+  it("pauses a source that outruns the file and resumes it", async () => {
+    let release: () => void = () => {};
+    const fake = fakeHandle({ write: () => new Promise((resolve) => (release = resolve)) });
+    const input = new PassThrough();
+    const done = drainToFile(input, fake.handle, { failed });
+    for (let i = 0; i < 64; i++) input.write(Buffer.alloc(64 * 1024, i));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(input.isPaused()).toBe(true);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(input.isPaused()).toBe(false);
+    input.end();
+    const finish = setInterval(() => release(), 1);
+    await done;
+    clearInterval(finish);
+    expect(fake.written().length).toBe(64 * 64 * 1024);
+  });
+
+  it("flushes nothing early for a small blob", async () => {
+    const fake = fakeHandle({});
+    await drainToFile(Readable.from([Buffer.alloc(3 * MiB, 1)]), fake.handle, { failed });
+    expect(fake.flushes()).toBe(0);
+  });
+
+  it("fails when a flush along the way fails, even if later ones would succeed", async () => {
+    const eio = Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+    let calls = 0;
+    // Linux may clear a failed flush's error, so the next fdatasync (and the final fsync) would
+    // report success over lost pages: only the first answer is an error here.
+    const fake = fakeHandle({
+      datasync: async () => {
+        calls += 1;
+        if (calls === 1) throw eio;
+      },
+    });
+    const error = await rejection(
+      drainToFile(Readable.from(source().chunks), fake.handle, { failed }),
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe("write failed");
+    expect((error as Error).cause).toBe(eio);
+  });
+
+  it("fails with the file's error and stops the source", async () => {
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    const fake = fakeHandle({
+      write: async () => {
+        throw enospc;
+      },
+    });
+    const input = Readable.from(source().chunks);
+    const error = await rejection(drainToFile(input, fake.handle, { failed }));
+    expect((error as Error).cause).toBe(enospc);
+    expect(input.destroyed).toBe(true);
+  });
+
+  it("keeps the source's own error, and settles only after the write under way", async () => {
+    let release: () => void = () => {};
+    const fake = fakeHandle({ write: () => new Promise((resolve) => (release = resolve)) });
+    const input = new PassThrough();
+    const done = drainToFile(input, fake.handle, { failed });
+    input.write(Buffer.alloc(1024, 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    input.destroy(reset);
+    let settled = false;
+    done.catch(() => {}).finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The caller closes the handle once this settles: not while a write still uses it.
+    expect(fake.inFlight()).toBe(1);
+    expect(settled).toBe(false);
+    release();
+    expect(await rejection(done)).toBe(reset);
+  });
+
+  it("fails a source that closes before its end", async () => {
+    const fake = fakeHandle({});
+    const input = new PassThrough();
+    const done = drainToFile(input, fake.handle, { failed });
+    input.write(Buffer.alloc(10));
+    input.destroy();
+    const error = await rejection(done);
+    expect((error as { code?: string }).code).toBe("ERR_STREAM_PREMATURE_CLOSE");
+  });
+
+  it("stops on abort with the signal's reason and destroys the source", async () => {
+    const fake = fakeHandle({});
+    const input = new PassThrough();
+    const controller = new AbortController();
+    const done = drainToFile(input, fake.handle, { failed, signal: controller.signal });
+    input.write(Buffer.alloc(10));
+    const reason = new Error("stopped by the user");
+    controller.abort(reason);
+    expect(await rejection(done)).toBe(reason);
+    expect(input.destroyed).toBe(true);
+  });
+
+  it("does not start when the signal is already aborted", async () => {
+    const fake = fakeHandle({});
+    const controller = new AbortController();
+    const reason = new Error("too late");
+    controller.abort(reason);
+    const input = Readable.from([Buffer.alloc(10)]);
+    expect(
+      await rejection(drainToFile(input, fake.handle, { failed, signal: controller.signal })),
+    ).toBe(reason);
+    expect(fake.writes()).toBe(0);
+  });
+});
