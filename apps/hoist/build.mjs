@@ -180,6 +180,12 @@ const executableOnly = {
           }
         : undefined,
     );
+    const collector = join(here, "src", "young-collector.ts");
+    builder.onLoad({ filter: /[\\/]young-collector\.ts$/ }, (args) =>
+      args.path === collector
+        ? { loader: "js", contents: "export const youngCollector = () => __hoistCollectYoung;" }
+        : undefined,
+    );
   },
 };
 

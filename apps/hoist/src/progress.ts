@@ -1,4 +1,6 @@
+import { paceCollections } from "./collection-pacing.js";
 import type { Context } from "./context.js";
+import { youngCollector } from "./young-collector.js";
 
 // Progress bars for pull, push, copy and append: drawn on stderr only when it is a terminal
 // (never into a pipe, a CI log or a test), without colour when NO_COLOR or TERM=dumb says so.
@@ -54,6 +56,10 @@ export function shortDigest(digest: string): string {
 
 /** Bars for one operation ("pushing", "copying", …); silent unless stderr is a terminal. */
 export async function createProgress(context: Context, label: string): Promise<ProgressView> {
+  return paceCollections(await createView(context, label), youngCollector());
+}
+
+async function createView(context: Context, label: string): Promise<ProgressView> {
   if (!context.interactive) return SILENT;
   // cli-progress is CommonJS: its exports arrive on the default export of the ESM namespace.
   const loaded = await import("cli-progress");

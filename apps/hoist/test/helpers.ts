@@ -21,6 +21,8 @@ export interface RunCliOptions {
   stdin?: string | Buffer;
   cwd?: string;
   timeoutMs?: number;
+  /** Options for node itself, before the executable (e.g. --trace-gc). */
+  nodeArgs?: readonly string[];
 }
 
 /** An environment with no credentials of the machine's user: HOME and DOCKER_CONFIG are temp. */
@@ -40,7 +42,7 @@ export function isolatedEnv(home: string, extra: Record<string, string | undefin
 
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HOIST_BIN, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), HOIST_BIN, ...args], {
       env: Object.fromEntries(
         Object.entries(options.env ?? process.env).filter(([, v]) => v !== undefined),
       ) as NodeJS.ProcessEnv,

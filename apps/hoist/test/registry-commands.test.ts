@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { useDockerRegistry } from "@hoist/harness";
 import { openLayout } from "@hoist/layout";
+import { randomImage } from "@hoist/oci";
 import { beforeAll, describe, expect, it } from "vitest";
 import { layoutWith, sha256, skopeo, skopeoRaw, testImage, testIndex } from "./fixtures.js";
 import { expectOneLineError, isolatedEnv, runCli, useTempDir } from "./helpers.js";
@@ -302,6 +303,29 @@ describe("pull", () => {
     await mkdir(empty);
     expect((await hoist("pull", "--format", "oci", at("cmd/app:nope"), empty)).status).toBe(1);
     expect(await readdir(empty)).toEqual([]);
+  });
+
+  it("collects the young generation every 8 MiB it moves, and the pull stays whole", async () => {
+    // Spent 64 KiB socket buffers wait for a collection; the executable asks for one as bytes
+    // move (--trace-gc names a requested collection "testing").
+    const big = randomImage({ layers: 1, layerSize: 24 * 1024 * 1024, seed: "paced" });
+    const layout = await layoutWith(temp(), "paced", [big]);
+    expect((await hoist("push", layout, at("cmd/paced:v1"))).status).toBe(0);
+    const path = join(temp(), "paced-pull");
+    const pulled = await runCli(["pull", "--format", "oci", at("cmd/paced:v1"), path], {
+      env: env(),
+      nodeArgs: ["--trace-gc"],
+    });
+    expect(pulled.status, pulled.stderr).toBe(0);
+    const requested = pulled.out.split("\n").filter((line) => /Scavenge.*testing/.test(line));
+    expect(requested.length).toBeGreaterThanOrEqual(2);
+    // Every blob arrived whole: each file hashes to its name, and the layer is among them.
+    const blobs = await readdir(join(path, "blobs", "sha256"));
+    for (const name of blobs) {
+      expect(sha256(await readFile(join(path, "blobs", "sha256", name)))).toBe(`sha256:${name}`);
+    }
+    const [layer] = (await big.manifest()).layers;
+    expect(blobs).toContain(String(layer?.digest).slice("sha256:".length));
   });
 
   it("--cache_path keeps layers by digest and reads them back", async () => {
