@@ -170,6 +170,22 @@ describe("drainToFile", () => {
     expect(await rejection(done)).toBe(reset);
   });
 
+  it("ends with the error of a progress callback that throws", async () => {
+    const fake = fakeHandle({});
+    const input = Readable.from(source().chunks);
+    const broken = new Error("progress view failed");
+    const error = await rejection(
+      drainToFile(input, fake.handle, {
+        failed,
+        onBytes: () => {
+          throw broken;
+        },
+      }),
+    );
+    expect(error).toBe(broken);
+    expect(input.destroyed).toBe(true);
+  });
+
   it("fails a source that closes before its end", async () => {
     const fake = fakeHandle({});
     const input = new PassThrough();

@@ -107,7 +107,13 @@ export function drainToFile(
           writing = false;
           if (failure) return settle();
           if (flushError) return fail(failed(flushError.error));
-          onBytes?.(bytes);
+          try {
+            onBytes?.(bytes);
+          } catch (error) {
+            // A progress callback that throws ends the write with its error, as a stream stage
+            // that throws would.
+            return fail(error);
+          }
           unflushed += bytes;
           if (unflushed >= FLUSH_EVERY && flushing === undefined) flush();
           if (source.isPaused() && !ended && queued < QUEUE_LIMIT / 2) source.resume();
