@@ -22,10 +22,24 @@ setFlagsFromString("--semi-space-growth-factor=1");
 // Even so, a transfer allocates so few objects besides its buffers that spent ones pile up
 // between collections: the CLI asks for a young-generation collection every 8 MiB moved
 // (collection-pacing.ts). gc() exists only in contexts made while --expose-gc is on, so one is
-// made for it and the flag is turned off again.
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as (options: { type: "minor" }) => void;
-setFlagsFromString("--no-expose-gc");
+// made for it, on the first request (commands that move no bytes never pay for the context),
+// and the flag is turned off again. A Node that offers none runs without.
+type MinorGc = (options: { type: "minor" }) => void;
+let minorGc: MinorGc | null | undefined;
+function collectYoungGeneration(): void {
+  if (minorGc === undefined) {
+    try {
+      setFlagsFromString("--expose-gc");
+      const gc: unknown = runInNewContext("typeof gc === 'function' ? gc : undefined");
+      minorGc = typeof gc === "function" ? (gc as MinorGc) : null;
+    } catch {
+      minorGc = null;
+    } finally {
+      setFlagsFromString("--no-expose-gc");
+    }
+  }
+  minorGc?.({ type: "minor" });
+}
 
 /** A run this long can spare the 3-11 ms it takes, once per command, to let the cache grow. */
 const REFRESH_AFTER_MS = 250;
@@ -46,7 +60,7 @@ const bundle = loadBundle({
   // The bundle's stand-in for optional-import.ts: an import() from this ES module.
   globals: {
     __hoistImportOptional: (specifier: string) => import(specifier),
-    __hoistCollectYoung: () => gc({ type: "minor" }),
+    __hoistCollectYoung: collectYoungGeneration,
   },
   ...(command === undefined ? {} : { variant: command }),
 });
