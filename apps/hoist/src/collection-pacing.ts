@@ -3,8 +3,9 @@ import type { ProgressUpdate, ProgressView } from "./progress.js";
 /**
  * Bytes moved between two young-generation collections. Every 64 KiB read from a socket or a
  * file is a new buffer that only a collection frees; a transfer allocates few other objects, so
- * V8's own collections come late and tens of MiB of spent buffers pile up, in fresh memory the
- * allocator has to map (see BENCHMARKS.md).
+ * V8's own collections come late and tens of MiB of spent buffers pile up. Collected as they
+ * go, they are reused: a pull of 256 MiB peaked 10 MiB lower and touched 6,500 fewer fresh pages
+ * (BENCHMARKS.md).
  */
 export const COLLECT_EVERY = 8 * 1024 * 1024;
 

@@ -31,9 +31,11 @@ export interface DrainOptions {
  * reason. It never settles while a write is still under way, so the caller may close the handle
  * as soon as it does.
  *
- * A Writable in a pipeline does the same with a callback and a buffered entry per chunk: on the
- * 2-core machine a 256 MiB download spent ~145 ms more from its first byte to its last write
- * (15 alternating runs) and more CPU that way.
+ * A Writable in a pipeline does the same with a callback and a buffered entry per chunk. In a
+ * minimal client on the 2-core machine that cost a 256 MiB download ~145 ms from its first byte
+ * to its last write (15 alternating runs); in hoist the gain shows only together with the
+ * executable's paced collections (BENCHMARKS.md), since fewer objects per chunk also mean later
+ * young-generation collections and more spent buffers waiting for one.
  */
 export function drainToFile(
   source: Readable,
