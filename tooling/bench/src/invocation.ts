@@ -12,7 +12,7 @@ export const SCENARIO_IDS = [
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
-export const TOOL_IDS = ["skopeo", "hoist", "ceiling", "node", "undici"] as const;
+export const TOOL_IDS = ["skopeo", "hoist", "ceiling", "node", "undici", "reuse"] as const;
 export type ToolId = (typeof TOOL_IDS)[number];
 
 export interface RegistryAddress {

@@ -21,7 +21,12 @@ import { SCENARIO_IDS, type ScenarioId } from "./invocation.js";
 import { describeMachine } from "./machine.js";
 import { TIME_BINARY } from "./measure.js";
 import { type NameBenchResult, runNameBench } from "./name-bench.js";
-import { NODE_CLIENT_SCENARIOS, nodeClientCommand, undiciClientCommand } from "./node-floor.js";
+import {
+  NODE_CLIENT_SCENARIOS,
+  nodeClientCommand,
+  reuseClientCommand,
+  undiciClientCommand,
+} from "./node-floor.js";
 import { BenchUsageError, parseBenchOptions, USAGE } from "./options.js";
 import { allTargets, type BenchReport, chartBars, renderMarkdown } from "./report.js";
 import type { ScenarioResult } from "./results.js";
@@ -123,6 +128,7 @@ async function main(): Promise<number> {
       ceiling: { id: "ceiling", command: ceilingCommand },
       node: { id: "node", scenarios: NODE_CLIENT_SCENARIOS, command: nodeClientCommand },
       undici: { id: "undici", scenarios: NODE_CLIENT_SCENARIOS, command: undiciClientCommand },
+      reuse: { id: "reuse", scenarios: NODE_CLIENT_SCENARIOS, command: reuseClientCommand },
     };
     const source = new BenchRegistry("source", join(options.workDir, "registries", "source"));
     const target = new BenchRegistry("target", join(options.workDir, "registries", "target"));

@@ -5,7 +5,7 @@ import { blobsOf, type PreparedDataset } from "./datasets.js";
 import type { Invocation, ScenarioId } from "./invocation.js";
 import type { Command } from "./measure.js";
 
-/** The scenarios the minimal clients (minimal-client.ts: the node and undici rows) take part in. */
+/** The scenarios the minimal clients (the node, undici and reuse rows) take part in. */
 export const NODE_CLIENT_SCENARIOS: ReadonlySet<ScenarioId> = new Set([
   "pull",
   "push-cold",
@@ -125,7 +125,7 @@ export function nodeClientPlan(invocation: Invocation): NodeClientPlan {
 
 /** Writes the plan into `scratchDir` and returns the command that runs `client` on it. */
 async function minimalClientCommand(
-  client: "node-client.js" | "undici-client.js",
+  client: "node-client.js" | "undici-client.js" | "reuse-client.js",
   invocation: Invocation,
   scratchDir: string,
 ): Promise<Command> {
@@ -145,4 +145,9 @@ export function nodeClientCommand(invocation: Invocation, scratchDir: string): P
 /** The undici row's command: the same client on undici. */
 export function undiciClientCommand(invocation: Invocation, scratchDir: string): Promise<Command> {
   return minimalClientCommand("undici-client.js", invocation, scratchDir);
+}
+
+/** The reuse row's command: the same work on raw sockets that read into reused buffers. */
+export function reuseClientCommand(invocation: Invocation, scratchDir: string): Promise<Command> {
+  return minimalClientCommand("reuse-client.js", invocation, scratchDir);
 }

@@ -8,7 +8,7 @@ describe("parseBenchOptions", () => {
     const options = parseBenchOptions([], ROOT);
     expect(options).toMatchObject({
       datasets: ["A", "B", "C", "D", "E", "F"],
-      tools: ["skopeo", "hoist", "ceiling", "node", "undici"],
+      tools: ["skopeo", "hoist", "ceiling", "node", "undici", "reuse"],
       runs: 5,
       warmup: 1,
       workDir: "/repo/.bench-out",

@@ -151,6 +151,24 @@ describe("scenarioTable", () => {
     expect(rows[undiciAt]).toMatch(/600 ms .* 0\.60 .* 1\.50 \|\s+\|\s+\|$/);
   });
 
+  it("gives the reuse client's row its ratios, after the undici row", () => {
+    const withAll: ScenarioResult = {
+      ...pullA,
+      tools: [
+        toolResult("reuse", runs(300, 310, 290)),
+        toolResult("undici", runs(600, 610, 590)),
+        ...pullA.tools,
+        toolResult("node", runs(450, 460, 440)),
+      ],
+    };
+    const rows = scenarioTable("pull", [withAll]).split("\n");
+    const undiciAt = rows.findIndex((row) => row.startsWith("| A    | undici"));
+    const reuseAt = rows.findIndex((row) => row.startsWith("| A    | reuse"));
+    expect(reuseAt).toBe(undiciAt + 1);
+    // 300 / 1000 of skopeo, 300 / 400 of the ceiling.
+    expect(rows[reuseAt]).toMatch(/300 ms .* 0\.30 .* 0\.75 \|\s+\|\s+\|$/);
+  });
+
   it("lists why a tool was skipped or failed below the table", () => {
     const result: ScenarioResult = {
       ...pullA,

@@ -104,7 +104,7 @@ function toolRow(
     row.push(tool.layerBytesMoved === undefined ? "" : formatBytes(tool.layerBytesMoved));
   row.push(formatMiB(tool.peakRssKiB ?? 0), formatDuration(tool.cpuMs ?? 0));
   // The minimal clients' rows carry their ratios too: how far a Node client can get.
-  const compared = isHoist || tool.tool === "node" || tool.tool === "undici";
+  const compared = isHoist || ["node", "undici", "reuse"].includes(tool.tool);
   const vsSkopeo = compared
     ? ratio(medianWall(result, tool.tool), medianWall(result, "skopeo"))
     : undefined;
@@ -142,7 +142,7 @@ export function scenarioTable(scenario: ScenarioId, results: readonly ScenarioRe
   const rows: string[][] = [];
   const notes = new Set<string>();
   for (const result of results.filter((r) => r.scenario === scenario))
-    for (const name of ["hoist", "skopeo", "ceiling", "node", "undici"] as const) {
+    for (const name of ["hoist", "skopeo", "ceiling", "node", "undici", "reuse"] as const) {
       const tool = findTool(result, name);
       if (!tool) continue;
       rows.push(toolRow(result, tool, columns));
@@ -203,8 +203,9 @@ export function renderMarkdown(report: BenchReport, options: { chartPath?: strin
       "requests with no client logic; node, in pull, push-cold and copy, is a minimal Node.js " +
       "client doing only what a correct client must (a pull hashes, writes and flushes every " +
       "blob; a copy checks each blob at the destination and verifies what it streams), " +
-      "with no hoist code, on node:http, and undici the same client on undici, the HTTP client " +
-      "hoist is built on (see tooling/bench/README.md). The ÷ columns divide a row's median by " +
+      "with no hoist code, on node:http; undici is the same client on undici, the HTTP client " +
+      "hoist is built on, and reuse (pull and copy) the same work on raw sockets that each " +
+      "read into one reused buffer, with no HTTP library (see tooling/bench/README.md). The ÷ columns divide a row's median by " +
       "skopeo's and the ceiling's. Every command runs without " +
       `${STRIPPED_ENV.join(" and ")} in its environment.`,
     "",
