@@ -204,9 +204,9 @@ export function renderMarkdown(report: BenchReport, options: { chartPath?: strin
       "client doing only what a correct client must (a pull hashes, writes and flushes every " +
       "blob; a copy checks each blob at the destination and verifies what it streams), " +
       "with no hoist code, on node:http; undici is the same client on undici, the HTTP client " +
-      "hoist is built on, and reuse (pull and copy) the same work on raw sockets that each " +
-      "read into one reused buffer, with no HTTP library (see tooling/bench/README.md). The ÷ columns divide a row's median by " +
-      "skopeo's and the ceiling's. Every command runs without " +
+      "hoist is built on, and reuse the same work with no HTTP library, on raw sockets that " +
+      "each read into one reused buffer (see tooling/bench/README.md). The ÷ columns divide a " +
+      "row's median by skopeo's and the ceiling's. Every command runs without " +
       `${STRIPPED_ENV.join(" and ")} in its environment.`,
     "",
   );
