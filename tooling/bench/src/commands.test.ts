@@ -127,17 +127,29 @@ describe("the ceiling's manifest PUTs", () => {
 });
 
 describe("parseTimeOutput", () => {
-  it("reads peak RSS, CPU and the exit status", () => {
-    expect(parseTimeOutput("hoist-bench 45120 0.31 0.12 0\n")).toEqual({
+  it("reads peak RSS, CPU, the exit status, page faults and context switches", () => {
+    expect(parseTimeOutput("hoist-bench 45120 0.31 0.12 0 11042 310 57\n")).toEqual({
       maxRssKiB: 45120,
       cpuMs: 430,
+      systemMs: 120,
       exitCode: 0,
+      minorFaults: 11042,
+      voluntarySwitches: 310,
+      involuntarySwitches: 57,
     });
+  });
+
+  it("refuses a line from another format", () => {
+    expect(() => parseTimeOutput("hoist-bench 45120 0.31 0.12 0\n")).toThrow(
+      /cannot read GNU time's output/,
+    );
   });
 
   it("skips GNU time's note about a failed command", () => {
     expect(
-      parseTimeOutput("Command exited with non-zero status 3\nhoist-bench 2000 0.00 0.01 3\n"),
+      parseTimeOutput(
+        "Command exited with non-zero status 3\nhoist-bench 2000 0.00 0.01 3 900 2 1\n",
+      ),
     ).toMatchObject({
       exitCode: 3,
     });

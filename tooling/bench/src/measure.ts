@@ -20,6 +20,13 @@ export interface Measurement {
   maxRssKiB: number;
   /** User plus system CPU time of the process and its children, in milliseconds. */
   cpuMs: number;
+  /** The system part of `cpuMs`. */
+  systemMs: number;
+  /** Pages the process touched for the first time (minor page faults). */
+  minorFaults: number;
+  /** Times the process waited (voluntary switches) and was preempted (involuntary ones). */
+  voluntarySwitches: number;
+  involuntarySwitches: number;
   exitCode: number;
   stdout: string;
   stderr: string;
@@ -38,24 +45,32 @@ export function childEnvironment(extra: Record<string, string> = {}): NodeJS.Pro
   return env;
 }
 
-// GNU time's fields: maximum RSS in KiB, user and system seconds, exit status.
-const TIME_FORMAT = "hoist-bench %M %U %S %x";
+// GNU time's fields: maximum RSS in KiB, user and system seconds, exit status, minor page
+// faults, voluntary and involuntary context switches.
+const TIME_FORMAT = "hoist-bench %M %U %S %x %R %w %c";
+
+type TimeOutput = Omit<Measurement, "wallMs" | "stdout" | "stderr">;
 
 /** Reads the line GNU time wrote with {@link TIME_FORMAT}. */
-export function parseTimeOutput(text: string): {
-  maxRssKiB: number;
-  cpuMs: number;
-  exitCode: number;
-} {
+export function parseTimeOutput(text: string): TimeOutput {
   const line = text
     .split("\n")
     .reverse()
     .find((candidate) => candidate.startsWith("hoist-bench "));
   const fields = line?.split(" ").slice(1).map(Number);
-  if (fields?.length !== 4 || fields.some((value) => !Number.isFinite(value)))
+  if (fields?.length !== 7 || fields.some((value) => !Number.isFinite(value)))
     throw new Error(`cannot read GNU time's output: ${JSON.stringify(text.slice(-500))}`);
-  const [maxRssKiB, user, system, exitCode] = fields as [number, number, number, number];
-  return { maxRssKiB, cpuMs: Math.round((user + system) * 1000), exitCode };
+  const [maxRssKiB, user, system, exitCode, minorFaults, voluntarySwitches, involuntarySwitches] =
+    fields as [number, number, number, number, number, number, number];
+  return {
+    maxRssKiB,
+    cpuMs: Math.round((user + system) * 1000),
+    systemMs: Math.round(system * 1000),
+    exitCode,
+    minorFaults,
+    voluntarySwitches,
+    involuntarySwitches,
+  };
 }
 
 const OUTPUT_CAP = 8 * 1024 * 1024;
@@ -97,7 +112,7 @@ export async function measure(
   const wallMs = performance.now() - start;
   try {
     const timed = parseTimeOutput(await readFile(timeFile, "utf8"));
-    return { wallMs, maxRssKiB: timed.maxRssKiB, cpuMs: timed.cpuMs, exitCode, stdout, stderr };
+    return { ...timed, wallMs, exitCode, stdout, stderr };
   } finally {
     await rm(timeFile, { force: true });
   }

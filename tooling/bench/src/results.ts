@@ -7,6 +7,14 @@ export interface Sample {
   wallMs: number;
   maxRssKiB: number;
   cpuMs: number;
+  /**
+   * Not in the tables; kept in the JSON to tell a slow round's cause: system CPU, minor page
+   * faults and context switches (absent from results written before they were recorded).
+   */
+  systemMs?: number;
+  minorFaults?: number;
+  voluntarySwitches?: number;
+  involuntarySwitches?: number;
   /** Layer bytes the registries logged as moved during the run (transfer scenarios only). */
   layerBytesMoved?: number;
 }

@@ -270,6 +270,10 @@ async function runOnce(
       wallMs: result.wallMs,
       maxRssKiB: result.maxRssKiB,
       cpuMs: result.cpuMs,
+      systemMs: result.systemMs,
+      minorFaults: result.minorFaults,
+      voluntarySwitches: result.voluntarySwitches,
+      involuntarySwitches: result.involuntarySwitches,
     };
     if (dataset && planned.watched.length > 0) {
       const layers = new Map(dataset.layers.map((layer) => [layer.digest, layer.size]));
