@@ -128,7 +128,12 @@ class Connections {
   readonly #idle = new Map<string, Connection[]>();
 
   take(url: URL): Connection {
-    return this.#idle.get(url.host)?.pop() ?? new Connection(url);
+    const idle = this.#idle.get(url.host) ?? [];
+    // A registry may close a connection while it waits here.
+    for (let connection = idle.pop(); connection; connection = idle.pop()) {
+      if (!connection.socket.destroyed) return connection;
+    }
+    return new Connection(url);
   }
 
   give(url: URL, connection: Connection): void {
@@ -155,7 +160,7 @@ function requestHead(
 
 interface Call {
   head: Head;
-  /** The connection, still busy: its response is not read yet. */
+  /** Settles once the body has gone to the sink and the connection is idle again. */
   done: Promise<void>;
 }
 
