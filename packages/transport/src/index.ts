@@ -1,5 +1,6 @@
 export { type Challenge, parseChallenges } from "./challenge.js";
 export { type Clock, systemClock } from "./clock.js";
+export { type BodySink, type DrainableBody, isDrainable } from "./direct/body.js";
 export type { ProxyOptions, TlsOptions } from "./dispatcher.js";
 export {
   isKnownRegistryErrorCode,

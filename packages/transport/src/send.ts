@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Clock } from "./clock.js";
+import type { DirectPool } from "./direct/direct-get.js";
 import type { HostLimiter } from "./host-limiter.js";
 import { errorCode, isGarbledAnswer, toTransportError } from "./network-error.js";
 import { parseRateLimit, type RateLimit } from "./rate-limit.js";
@@ -24,6 +25,8 @@ import {
 /** What every request of one transport shares. */
 export interface Engine {
   readonly dispatcher: Dispatcher;
+  /** Connections of the transport's own for drainable GETs; absent where a proxy may apply. */
+  readonly direct?: DirectPool | undefined;
   readonly clock: Clock;
   readonly retry: RetryPolicy;
   readonly limiter: HostLimiter;
@@ -47,6 +50,8 @@ export interface SendOptions {
   /** Whether the request may be sent more than once (idempotent and replayable). */
   retryable: boolean;
   policy?: RetryPolicy | undefined;
+  /** A GET whose body the caller can drain (see isDrainable): tried on a direct connection. */
+  drainable?: boolean | undefined;
 }
 
 /** What `onResponse` sees of each answer: never a body, and the URL redacted. */
@@ -132,21 +137,27 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
       );
       logHeaders(engine.debug, Object.entries(headers));
     }
-    let answer: Dispatcher.ResponseData;
+    let answer: Pick<Dispatcher.ResponseData, "statusCode" | "headers" | "body">;
     try {
-      answer = await engine.dispatcher.request({
-        origin: options.url.origin,
-        path: `${options.url.pathname}${options.url.search}`,
-        method: options.method as Dispatcher.HttpMethod,
-        headers,
-        body: options.body ? await options.body.open() : null,
-        signal,
-        // undici closes a connection after every HEAD, in case a server sends a body anyway.
-        // Pushes and copies HEAD every blob, so each check cost a new connection (a TLS
-        // handshake against a real registry; 88 connections for a copy of 64 blobs, 28 without).
-        // Keep it, as Go's and Node's clients do; a late body is retried below (isGarbledAnswer).
-        ...(options.method === "HEAD" ? { reset: false } : {}),
-      });
+      const direct =
+        options.drainable && options.method === "GET" && !options.body && engine.direct
+          ? await engine.direct.get(options.url, headers, signal)
+          : undefined;
+      answer =
+        (direct as typeof answer | undefined) ??
+        (await engine.dispatcher.request({
+          origin: options.url.origin,
+          path: `${options.url.pathname}${options.url.search}`,
+          method: options.method as Dispatcher.HttpMethod,
+          headers,
+          body: options.body ? await options.body.open() : null,
+          signal,
+          // undici closes a connection after every HEAD, in case a server sends a body anyway.
+          // Pushes and copies HEAD every blob, so each check cost a new connection (a TLS
+          // handshake against a real registry; 88 connections for a copy of 64 blobs, 28 without).
+          // Keep it, as Go's and Node's clients do; a late body is retried below (isGarbledAnswer).
+          ...(options.method === "HEAD" ? { reset: false } : {}),
+        }));
     } catch (error) {
       release();
       const elapsed = engine.clock.now() - attemptStart;

@@ -49,6 +49,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Scopes this request needs (e.g. push, or pull on a mount source); added to the session's. */
   scopes?: readonly string[];
+  /**
+   * For a GET whose body the caller will take with `drainTo` when `isDrainable(body)`: the
+   * request may then go out on a connection of the transport's own that reads into one reused
+   * buffer. Ignored when a proxy may apply or the transport was given a dispatcher.
+   */
+  drainable?: boolean;
   /** Statuses returned to the caller; anything else throws a RegistryError. Default: any 2xx. */
   expectStatus?: readonly number[];
   /** Follow redirects (the default for GET and HEAD) or return them ("manual"). */
@@ -413,6 +419,7 @@ class RegistrySession implements Session {
         signal,
         retryable,
         policy,
+        drainable: options.drainable,
       });
       if (onRegistry && response.rateLimit) this.#rateLimit = response.rateLimit;
 

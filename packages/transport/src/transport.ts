@@ -3,7 +3,14 @@ import type { Authenticator, Keychain, Resource } from "@hoist/authn";
 import { raceAbort } from "@hoist/oci";
 import type { Dispatcher } from "undici";
 import { type Clock, systemClock } from "./clock.js";
-import { createDispatcher, type ProxyOptions, type TlsOptions } from "./dispatcher.js";
+import { DirectPool } from "./direct/direct-get.js";
+import {
+  createDispatcher,
+  type ProxyOptions,
+  proxyAllowsDirect,
+  type TlsOptions,
+  tlsConnectOptions,
+} from "./dispatcher.js";
 import { TransportError } from "./errors.js";
 import { HostLimiter, type HostLimits } from "./host-limiter.js";
 import {
@@ -281,17 +288,33 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const retry = resolveRetryPolicy(options.retry);
   const maxRedirects = numberOption(options, "maxRedirects", 5, 0, 20);
   const ownsDispatcher = options.dispatcher === undefined;
+  const limits = {
+    keepAliveTimeoutMs: numberOption(options, "keepAliveTimeoutMs", 30_000, 1, 3_600_000),
+    connectTimeoutMs: numberOption(options, "connectTimeoutMs", 30_000, 1, 3_600_000),
+    headersTimeoutMs: numberOption(options, "headersTimeoutMs", 120_000, 1, 3_600_000),
+    bodyTimeoutMs: numberOption(options, "bodyTimeoutMs", 120_000, 1, 3_600_000),
+  };
   const dispatcher =
     options.dispatcher ??
     createDispatcher({
       tls: options.tls,
       proxy: options.proxy,
       connectionsPerOrigin: numberOption(options, "connectionsPerOrigin", 32, 1, 1024),
-      keepAliveTimeoutMs: numberOption(options, "keepAliveTimeoutMs", 30_000, 1, 3_600_000),
-      connectTimeoutMs: numberOption(options, "connectTimeoutMs", 30_000, 1, 3_600_000),
-      headersTimeoutMs: numberOption(options, "headersTimeoutMs", 120_000, 1, 3_600_000),
-      bodyTimeoutMs: numberOption(options, "bodyTimeoutMs", 120_000, 1, 3_600_000),
+      ...limits,
     });
+  // A caller's own dispatcher may route, mock or record requests: then everything goes to it.
+  let tlsOptions: ReturnType<typeof tlsConnectOptions> | undefined;
+  const direct =
+    ownsDispatcher && proxyAllowsDirect(options.proxy)
+      ? new DirectPool({
+          ...limits,
+          tls: () => {
+            tlsOptions ??= tlsConnectOptions(options.tls);
+            return tlsOptions;
+          },
+          maxIdlePerOrigin: 8,
+        })
+      : undefined;
   const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
   const closer = new AbortController();
   // Every request in flight or queued for a slot listens to this; dozens at once is normal, not
@@ -299,6 +322,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   setMaxListeners(0, closer.signal);
   const engine: Engine = {
     dispatcher,
+    direct,
     clock,
     retry,
     limiter: new HostLimiter(hostLimitsResolver(options.hostLimits), clock),
@@ -410,6 +434,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
           operation: "close",
         }),
       );
+      direct?.close();
       if (ownsDispatcher) await dispatcher.close();
     },
   };

@@ -1,0 +1,245 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { DirectPool } from "./direct-get.js";
+
+/** A server that answers each request head with whatever `answer` writes on the socket. */
+async function rawServer(
+  answer: (socket: Socket, request: string, index: number) => void,
+): Promise<{ url: URL; server: Server; connections: () => number }> {
+  let connections = 0;
+  let requests = 0;
+  const server = createServer((socket) => {
+    connections++;
+    let pending = "";
+    socket.on("data", (chunk) => {
+      pending += chunk.toString("latin1");
+      for (let end = pending.indexOf("\r\n\r\n"); end >= 0; end = pending.indexOf("\r\n\r\n")) {
+        const request = pending.slice(0, end);
+        pending = pending.slice(end + 4);
+        answer(socket, request, requests++);
+      }
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  servers.push(server);
+  return {
+    url: new URL(`http://127.0.0.1:${address.port}/v2/r/blobs/x`),
+    server,
+    connections: () => connections,
+  };
+}
+
+const servers: Server[] = [];
+const pools: DirectPool[] = [];
+
+afterEach(async () => {
+  for (const pool of pools.splice(0)) pool.close();
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise((resolve) => {
+          server.close(resolve);
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    ),
+  );
+});
+
+function pool(overrides: Partial<ConstructorParameters<typeof DirectPool>[0]> = {}): DirectPool {
+  const created = new DirectPool({
+    connectTimeoutMs: 2000,
+    headersTimeoutMs: 2000,
+    bodyTimeoutMs: 2000,
+    keepAliveTimeoutMs: 2000,
+    maxIdlePerOrigin: 4,
+    ...overrides,
+  });
+  pools.push(created);
+  return created;
+}
+
+function ok(socket: Socket, body: Buffer, extra = ""): void {
+  socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n${extra}\r\n`);
+  socket.write(body);
+}
+
+async function drained(pool: DirectPool, url: URL): Promise<Buffer> {
+  const answer = await pool.get(url, {}, new AbortController().signal);
+  if (!answer) throw new Error("no direct answer");
+  const parts: Buffer[] = [];
+  await answer.body.drainTo((view) => parts.push(Buffer.from(view)));
+  return Buffer.concat(parts);
+}
+
+describe("DirectPool.get", () => {
+  it("delivers a body byte for byte, drained or read as a stream, on one kept connection", async () => {
+    const blob = randomBytes(3 * 1024 * 1024 + 17);
+    const { url, connections } = await rawServer((socket) => ok(socket, blob));
+    const direct = pool();
+    expect((await drained(direct, url)).equals(blob)).toBe(true);
+    const answer = await direct.get(url, { accept: "*/*" }, new AbortController().signal);
+    expect(answer?.statusCode).toBe(200);
+    expect(answer?.headers["content-length"]).toBe(String(blob.length));
+    const parts: Buffer[] = [];
+    for await (const chunk of answer?.body ?? []) parts.push(chunk as Buffer);
+    expect(createHash("sha256").update(Buffer.concat(parts)).digest("hex")).toBe(
+      createHash("sha256").update(blob).digest("hex"),
+    );
+    expect(connections()).toBe(1);
+  });
+
+  it("sends the request's headers and the host", async () => {
+    let seen = "";
+    const { url } = await rawServer((socket, request) => {
+      seen = request;
+      ok(socket, Buffer.from("x"));
+    });
+    await drained(pool(), url);
+    const answer = await pool().get(
+      url,
+      { authorization: "Bearer t" },
+      new AbortController().signal,
+    );
+    await answer?.body.drainTo(() => {});
+    expect(seen).toContain(`GET /v2/r/blobs/x HTTP/1.1\r\nhost: ${url.host}`);
+    expect(seen).toContain("authorization: Bearer t");
+  });
+
+  it("decodes a chunked body and keeps the connection", async () => {
+    const { url, connections } = await rawServer((socket) =>
+      socket.write(
+        "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nA: b\r\n\r\n",
+      ),
+    );
+    const direct = pool();
+    expect((await drained(direct, url)).toString()).toBe("abc");
+    expect((await drained(direct, url)).toString()).toBe("abc");
+    expect(connections()).toBe(1);
+  });
+
+  it("fails a body whose chunks are not the chunked coding", async () => {
+    const { url } = await rawServer((socket) =>
+      socket.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n"),
+    );
+    const answer = await pool().get(url, {}, new AbortController().signal);
+    await expect(answer?.body.drainTo(() => {})).rejects.toMatchObject({
+      code: "HPE_INVALID_CHUNK_SIZE",
+    });
+  });
+
+  it("leaves answers without a length and unreadable heads to undici", async () => {
+    for (const reply of [
+      "HTTP/1.1 200 OK\r\n\r\nuntil close",
+      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+      "HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 1\r\n\r\na",
+      "SSH-2.0-OpenSSH\r\n\r\n",
+    ]) {
+      const { url } = await rawServer((socket) => socket.write(reply));
+      await expect(pool().get(url, {}, new AbortController().signal)).resolves.toBeUndefined();
+    }
+  });
+
+  it("refuses to send a header that would break the request apart", async () => {
+    const { url } = await rawServer((socket) => ok(socket, Buffer.from("x")));
+    await expect(
+      pool().get(url, { "x-evil": "a\r\nx-injected: 1" }, new AbortController().signal),
+    ).resolves.toBeUndefined();
+  });
+
+  it("fails a body cut short with undici's socket error code", async () => {
+    const { url } = await rawServer((socket) => {
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+      socket.end(Buffer.alloc(1000));
+    });
+    const answer = await pool().get(url, {}, new AbortController().signal);
+    let got = 0;
+    const error = await answer?.body
+      .drainTo((view) => {
+        got += view.length;
+      })
+      .catch((failure: unknown) => failure);
+    expect(got).toBe(1000);
+    expect(error).toMatchObject({ code: "UND_ERR_SOCKET" });
+  });
+
+  it("keeps exactly the stated length and drops a connection that sent more", async () => {
+    const { url, connections } = await rawServer((socket) =>
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA BYTES"),
+    );
+    const direct = pool();
+    expect((await drained(direct, url)).toString()).toBe("hello");
+    expect((await drained(direct, url)).toString()).toBe("hello");
+    expect(connections()).toBe(2);
+  });
+
+  it("gives up on a body that stops coming", async () => {
+    const { url } = await rawServer((socket) => {
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    });
+    const answer = await pool({ bodyTimeoutMs: 100 }).get(url, {}, new AbortController().signal);
+    await expect(answer?.body.drainTo(() => {})).rejects.toMatchObject({
+      code: "UND_ERR_BODY_TIMEOUT",
+    });
+  });
+
+  it("gives up on an answer that never comes", async () => {
+    const { url } = await rawServer(() => {});
+    await expect(
+      pool({ headersTimeoutMs: 100 }).get(url, {}, new AbortController().signal),
+    ).rejects.toMatchObject({ code: "UND_ERR_HEADERS_TIMEOUT" });
+  });
+
+  it("stops at an abort, with the signal's reason", async () => {
+    const { url } = await rawServer((socket) => {
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    });
+    const controller = new AbortController();
+    const answer = await pool().get(url, {}, controller.signal);
+    const drained = answer?.body.drainTo(() => {});
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await expect(drained).rejects.toBe(reason);
+  });
+
+  it("fails the drain with what the sink threw, and closes the connection", async () => {
+    const { url, connections } = await rawServer((socket) => ok(socket, Buffer.alloc(1 << 20)));
+    const direct = pool();
+    const answer = await direct.get(url, {}, new AbortController().signal);
+    const wrong = new Error("wrong bytes");
+    await expect(
+      answer?.body.drainTo(() => {
+        throw wrong;
+      }),
+    ).rejects.toBe(wrong);
+    await drained(direct, url);
+    expect(connections()).toBe(2);
+  });
+
+  it("asks again on a new connection when a kept one was closed by the registry", async () => {
+    const { url, connections } = await rawServer((socket, _request, index) => {
+      ok(socket, Buffer.from("abc"));
+      if (index === 0) setTimeout(() => socket.destroy(), 20);
+    });
+    const direct = pool();
+    expect((await drained(direct, url)).toString()).toBe("abc");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await drained(direct, url)).toString()).toBe("abc");
+    expect(connections()).toBe(2);
+  });
+
+  it("passes any status with a stated length on, body and all", async () => {
+    const { url } = await rawServer((socket) =>
+      socket.write(
+        'HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 21\r\n\r\n{"errors":[{"x":1}]}\n',
+      ),
+    );
+    const answer = await pool().get(url, {}, new AbortController().signal);
+    expect(answer?.statusCode).toBe(404);
+    const parts: Buffer[] = [];
+    for await (const chunk of answer?.body ?? []) parts.push(chunk as Buffer);
+    expect(Buffer.concat(parts).toString()).toBe('{"errors":[{"x":1}]}\n');
+  });
+});
