@@ -5,7 +5,14 @@ import { describe, expect, it } from "vitest";
 import { ociFailure } from "../test/oci-failure.js";
 import { DigestMismatchError, SizeMismatchError } from "./errors.js";
 import { Hash } from "./hash.js";
-import { HashingStream, hashStream, VerifyingStream } from "./hashing-stream.js";
+import {
+  DRAIN,
+  type Drainable,
+  HashingStream,
+  hashStream,
+  isDrainable,
+  VerifyingStream,
+} from "./hashing-stream.js";
 
 const DATA = Buffer.from("the quick brown fox jumps over the lazy dog\n".repeat(100));
 const chunks = (data: Buffer, size = 97) => {
@@ -128,6 +135,102 @@ describe("VerifyingStream", () => {
     expect(() => new VerifyingStream({ digest, size: 1.5 })).toThrow(
       expect.objectContaining({ code: "HOIST_OCI_INVALID_ARGUMENT" }),
     );
+  });
+});
+
+/** A stream that can also be drained, as a direct connection's body is. */
+class DrainableSource extends Readable implements Drainable {
+  drains = 0;
+  constructor(readonly parts: Buffer[]) {
+    super();
+  }
+  override _read(): void {
+    for (const part of this.parts) this.push(part);
+    this.push(null);
+  }
+  async [DRAIN](sink: (view: Uint8Array) => void): Promise<void> {
+    this.drains++;
+    // One buffer reused for every view, as the socket's is.
+    const reused = Buffer.alloc(256);
+    for (const part of this.parts) {
+      part.copy(reused);
+      sink(reused.subarray(0, part.length));
+      reused.fill(0);
+    }
+  }
+}
+
+describe("VerifyingStream with a source", () => {
+  const digest = Hash.compute(DATA);
+
+  it("reads its source only when read, and passes the expected bytes", async () => {
+    const source = new DrainableSource(chunks(DATA));
+    const verifier = new VerifyingStream({ digest, size: DATA.length, source });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.readableFlowing).toBe(null);
+    expect((await buffer(verifier)).equals(DATA)).toBe(true);
+    expect(source.drains).toBe(0);
+  });
+
+  it("drains a drainable source, checking every view, each before the next is read", async () => {
+    const source = new DrainableSource(chunks(DATA));
+    const verifier = new VerifyingStream({ digest, size: DATA.length, source });
+    expect(isDrainable(verifier)).toBe(true);
+    const copies: Buffer[] = [];
+    await verifier[DRAIN]((view) => copies.push(Buffer.from(view)));
+    expect(Buffer.concat(copies).equals(DATA)).toBe(true);
+    expect(verifier.size).toBe(DATA.length);
+    expect(source.drains).toBe(1);
+  });
+
+  it("rejects a drain with the mismatch a read would fail with", async () => {
+    const tampered = Buffer.from(DATA);
+    tampered[7] = 0;
+    const wrong = new VerifyingStream({ digest, source: new DrainableSource(chunks(tampered)) });
+    await expect(wrong[DRAIN](() => {})).rejects.toBeInstanceOf(DigestMismatchError);
+    const short = new VerifyingStream({
+      digest,
+      size: DATA.length,
+      source: new DrainableSource(chunks(DATA.subarray(1))),
+    });
+    await expect(short[DRAIN](() => {})).rejects.toMatchObject({ kind: "truncated" });
+  });
+
+  it("stops a drain at the first byte past the size, never passing it on", async () => {
+    const verifier = new VerifyingStream({
+      digest,
+      size: 100,
+      source: new DrainableSource(chunks(DATA)),
+    });
+    let passed = 0;
+    await expect(
+      verifier[DRAIN]((view) => {
+        passed += view.length;
+      }),
+    ).rejects.toBeInstanceOf(SizeMismatchError);
+    expect(passed).toBeLessThanOrEqual(100);
+  });
+
+  it("drains a source that cannot be drained by reading it", async () => {
+    const verifier = new VerifyingStream({ digest, source: Readable.from(chunks(DATA)) });
+    const copies: Buffer[] = [];
+    await verifier[DRAIN]((view) => copies.push(Buffer.from(view)));
+    expect(Buffer.concat(copies).equals(DATA)).toBe(true);
+  });
+
+  it("fails when its source fails before anything is read", async () => {
+    const source = new Readable({ read() {} });
+    const verifier = new VerifyingStream({ digest, source });
+    const broken = new Error("reset");
+    source.destroy(broken);
+    await expect(buffer(verifier)).rejects.toBe(broken);
+  });
+
+  it("destroys a source it never read when it is destroyed", async () => {
+    const source = new DrainableSource(chunks(DATA));
+    new VerifyingStream({ digest, source }).destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.destroyed).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash as NodeHash } from "node:crypto";
-import { Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import { DigestMismatchError, OciError, SizeMismatchError } from "./errors.js";
 import { assertAlgorithm, Hash, type HashAlgorithm, toHash } from "./hash.js";
 
@@ -63,6 +63,32 @@ export interface VerifyingStreamOptions {
   operation?: string;
   /** Names the content in errors, e.g. `layer sha256:…`. Default: "content". */
   subject?: string;
+  /**
+   * Where the bytes come from, instead of piping them in. The stream then reads `source` itself,
+   * from its first read; and when `source` can be drained (see {@link DRAIN}), so can the stream.
+   */
+  source?: Readable;
+}
+
+/**
+ * The method of a byte source that hands its bytes over synchronously: each view to `sink`
+ * before the next is read, valid only during the call. Resolves after the last byte; rejects
+ * with the source's error or with what `sink` threw. Sources that reuse one buffer for every
+ * read offer it, so that a consumer that is done with each view at once costs no allocation.
+ */
+export const DRAIN: unique symbol = Symbol.for("@hoist/oci.drain");
+
+/** Something that can be drained: see {@link DRAIN}. */
+export interface Drainable {
+  [DRAIN](sink: (view: Uint8Array) => void): Promise<void>;
+}
+
+export function isDrainable(value: unknown): value is Drainable {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Partial<Drainable>)[DRAIN] === "function"
+  );
 }
 
 /**
@@ -70,14 +96,20 @@ export interface VerifyingStreamOptions {
  * {@link SizeMismatchError} as soon as more bytes than `size` arrive (the excess is never passed
  * on) or when the input ends short, and with a {@link DigestMismatchError} at the end when the
  * digest differs. Downstream consumers must treat the data as untrusted until `end`.
+ *
+ * Given a `source`, it is also {@link Drainable}: draining it checks every view on its way to
+ * the sink and rejects, before resolving, exactly where reading it would have failed.
  */
-export class VerifyingStream extends Transform {
+export class VerifyingStream extends Transform implements Drainable {
   readonly expected: Hash;
   readonly expectedSize: number | undefined;
   #hasher: NodeHash;
   #size = 0;
   #operation: string;
   #subject: string;
+  #source: Readable | undefined;
+  /** Whether the source has started flowing, as a stream or into a drain. */
+  #started = false;
 
   constructor(options: VerifyingStreamOptions) {
     super();
@@ -92,6 +124,14 @@ export class VerifyingStream extends Transform {
     this.#hasher = createHash(this.expected.algorithm);
     this.#operation = options.operation ?? "verify content";
     this.#subject = options.subject ?? "content";
+    const source = options.source;
+    if (source !== undefined) {
+      this.#source = source;
+      // Until it flows, a failing source fails this stream rather than going unheard.
+      source.once("error", (error) => {
+        if (!this.#started) this.destroy(error);
+      });
+    }
   }
 
   /** Bytes that have passed through so far. */
@@ -99,52 +139,98 @@ export class VerifyingStream extends Transform {
     return this.#size;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  override _read(size: number): void {
+    const source = this.#source;
+    if (source !== undefined && !this.#started) {
+      this.#started = true;
+      pipeline(source, this, () => {});
+    }
+    super._read(size);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#source !== undefined && !this.#started && !this.#source.destroyed) {
+      this.#source.on("error", () => {});
+      this.#source.destroy();
+    }
+    super._destroy(error, callback);
+  }
+
+  async [DRAIN](sink: (view: Uint8Array) => void): Promise<void> {
+    const source = this.#source;
+    if (source === undefined || this.#started || !isDrainable(source)) {
+      // Nothing to drain directly: read this stream as any other.
+      for await (const chunk of this) sink(chunk as Buffer);
+      return;
+    }
+    this.#started = true;
+    // Drained, the stream reports its failure through the promise; nobody reads it as a stream.
+    this.on("error", () => {});
+    try {
+      await source[DRAIN]((view) => {
+        const failure = this.#take(view);
+        if (failure) throw failure;
+        sink(view);
+      });
+      const failure = this.#end();
+      if (failure) throw failure;
+    } catch (error) {
+      this.destroy(error as Error);
+      throw error;
+    }
+    // Drained, the stream has nothing more to give: close it, as reading it to its end would.
+    this.destroy();
+  }
+
+  /** Counts and hashes `chunk`; the error when it goes past the expected size. */
+  #take(chunk: Uint8Array): Error | undefined {
     const size = this.#size + chunk.length;
     if (this.expectedSize !== undefined && size > this.expectedSize) {
-      callback(
-        new SizeMismatchError({
-          expected: this.expectedSize,
-          actual: size,
-          kind: "excess",
-          operation: this.#operation,
-          subject: this.#subject,
-        }),
-      );
-      return;
+      return new SizeMismatchError({
+        expected: this.expectedSize,
+        actual: size,
+        kind: "excess",
+        operation: this.#operation,
+        subject: this.#subject,
+      });
     }
     this.#size = size;
     this.#hasher.update(chunk);
-    callback(null, chunk);
+    return undefined;
   }
 
-  override _flush(callback: TransformCallback): void {
+  /** The error, if the bytes taken were not exactly the expected ones. */
+  #end(): Error | undefined {
     if (this.expectedSize !== undefined && this.#size !== this.expectedSize) {
-      callback(
-        new SizeMismatchError({
-          expected: this.expectedSize,
-          actual: this.#size,
-          kind: "truncated",
-          operation: this.#operation,
-          subject: this.#subject,
-        }),
-      );
-      return;
+      return new SizeMismatchError({
+        expected: this.expectedSize,
+        actual: this.#size,
+        kind: "truncated",
+        operation: this.#operation,
+        subject: this.#subject,
+      });
     }
     const actual = Hash.parse(`${this.expected.algorithm}:${this.#hasher.digest("hex")}`);
     if (!actual.equals(this.expected)) {
-      callback(
-        new DigestMismatchError({
-          expected: this.expected,
-          actual,
-          size: this.#size,
-          operation: this.#operation,
-          subject: this.#subject,
-        }),
-      );
-      return;
+      return new DigestMismatchError({
+        expected: this.expected,
+        actual,
+        size: this.#size,
+        operation: this.#operation,
+        subject: this.#subject,
+      });
     }
-    callback();
+    return undefined;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const failure = this.#take(chunk);
+    if (failure) callback(failure);
+    else callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    callback(this.#end() ?? null);
   }
 }
 

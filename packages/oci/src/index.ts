@@ -26,9 +26,12 @@ export {
 } from "./gzip.js";
 export { Hash, type HashAlgorithm } from "./hash.js";
 export {
+  DRAIN,
+  type Drainable,
   HashingStream,
   type HashStreamOptions,
   hashStream,
+  isDrainable,
   VerifyingStream,
   type VerifyingStreamOptions,
 } from "./hashing-stream.js";

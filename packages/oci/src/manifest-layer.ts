@@ -69,17 +69,14 @@ export class DescriptorLayer implements Layer {
     signal?.throwIfAborted();
     const inline = readDescriptorData(this.#descriptor);
     if (inline) return Readable.from([inline], { objectMode: false });
-    const verifier = new VerifyingStream({
+    // The verifier reads the blob itself, so that a drainable blob can be drained through it.
+    const stream = new VerifyingStream({
       digest: this.#descriptor.digest,
       size: this.#descriptor.size,
       operation: this.#operation,
       subject: `blob ${this.#descriptor.digest}`,
+      source: await this.#source.blob(this.#descriptor, { signal }),
     });
-    const stream = pipeline(
-      await this.#source.blob(this.#descriptor, { signal }),
-      verifier,
-      () => {},
-    );
     return signal ? addAbortSignal(signal, stream) : stream;
   }
 
