@@ -84,16 +84,14 @@ export function remoteLayer(fetcher: Fetcher, digest: Hash): Layer {
       { digest, size: expected },
       options.signal ? { signal: options.signal } : {},
     );
-    return pipeline(
-      body,
-      new VerifyingStream({
-        digest,
-        size: expected,
-        operation: "read layer",
-        subject: `blob ${digest}`,
-      }),
-      () => {},
-    );
+    // The verifier reads the body itself, so that it can also be drained straight through.
+    return new VerifyingStream({
+      digest,
+      size: expected,
+      operation: "read layer",
+      subject: `blob ${digest}`,
+      source: body,
+    });
   };
   const layer: Layer = {
     digest: async () => digest,

@@ -6,10 +6,13 @@ import {
   appendManifests,
   createImage,
   DEFAULT_PLATFORM,
+  DRAIN,
+  type Drainable,
   descriptorOf,
   emptyImage,
   emptyIndex,
   type Hash,
+  isDrainable,
   isIndex,
   type Layer,
   layerFromStream,
@@ -100,6 +103,27 @@ export function sharedSuite(factory: RegistryFactory): void {
         fingerprint(await blobBytes(ours as Layer)),
       );
       expect((await theirs.diffID()).equals(await (ours as Layer).diffID())).toBe(true);
+    });
+
+    it("hands a pulled layer over a read at a time when drained, verified", async () => {
+      const repo = uniqueRepo("drain");
+      const image = randomImage({ layers: 1, layerSize: 3 * 1024 * 1024, seed: 14 });
+      await pusher.write(ref(repo), image);
+      const [ours] = await image.layers();
+      const [theirs] = await (await puller.image(ref(repo))).layers();
+      const stream = await (theirs as Layer).compressed();
+      expect(isDrainable(stream)).toBe(true);
+      const copies: Buffer[] = [];
+      const memory = new Set<ArrayBufferLike>();
+      await (stream as unknown as Drainable)[DRAIN]((view) => {
+        copies.push(Buffer.from(view));
+        memory.add(view.buffer);
+      });
+      expect(fingerprint(Buffer.concat(copies))).toBe(fingerprint(await blobBytes(ours as Layer)));
+      // The views are of the connection's one read buffer (the first may be of a copy that
+      // also held the answer's head), not of a new buffer per read.
+      expect(copies.length).toBeGreaterThan(4);
+      expect(memory.size).toBeLessThanOrEqual(2);
     });
 
     it("writes a lone layer and skips it when it exists", async () => {
