@@ -7,10 +7,11 @@ import {
   type HashAlgorithm,
   HashingStream,
   hashStream,
+  isDrainable,
   SizeMismatchError,
   VerifyingStream,
 } from "@hoist/oci";
-import { drainToFile } from "./drain-to-file.js";
+import { drainIntoFile, drainToFile } from "./drain-to-file.js";
 import { errnoCode, ioError, LayoutError } from "./errors.js";
 import { FileReadStream } from "./file-read-stream.js";
 import { syncDirectory, tempPath } from "./files.js";
@@ -251,8 +252,15 @@ export async function writeBlobFile(
         return wrapped instanceof Error ? wrapped : new Error(String(wrapped));
       };
       // The checker's own errors reach the drain; a source error destroys the checker with it.
-      if (checker !== source) pipe(source, checker, ignore);
-      await drainToFile(checker, handle, { failed, onBytes: options.onBytes, signal });
+      const drain = { failed, onBytes: options.onBytes, signal };
+      if (checker === source && isDrainable(checker)) {
+        // A source that can hand over each read at once (a registry layer on a direct
+        // connection) is written synchronously, and its read buffer is reused.
+        await drainIntoFile(checker, handle, drain);
+      } else {
+        if (checker !== source) pipe(source, checker, ignore);
+        await drainToFile(checker, handle, drain);
+      }
       await handle.sync().catch((error: unknown) => {
         throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
       });

@@ -1,7 +1,10 @@
-import type { FileHandle } from "node:fs/promises";
+import { type FileHandle, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
+import { DRAIN, type Drainable } from "@hoist/oci";
 import { describe, expect, it } from "vitest";
-import { drainToFile } from "./drain-to-file.js";
+import { drainIntoFile, drainToFile } from "./drain-to-file.js";
 
 const MiB = 1024 * 1024;
 
@@ -218,5 +221,109 @@ describe("drainToFile", () => {
       await rejection(drainToFile(input, fake.handle, { failed, signal: controller.signal })),
     ).toBe(reason);
     expect(fake.writes()).toBe(0);
+  });
+});
+
+describe("drainIntoFile", () => {
+  /** A drainable source that hands over `parts` through one reused buffer. */
+  function drainable(parts: Buffer[], after?: () => void): Drainable {
+    return {
+      async [DRAIN](sink) {
+        const reused = Buffer.alloc(Math.max(...parts.map((part) => part.length), 1));
+        for (const part of parts) {
+          part.copy(reused);
+          sink(reused.subarray(0, part.length));
+          // What the sink kept of the view would now be overwritten.
+          reused.fill(0xee);
+        }
+        after?.();
+      },
+    };
+  }
+
+  async function withFile<T>(
+    mode: "w" | "r",
+    run: (handle: FileHandle, flushes: () => number, path: string) => Promise<T>,
+    datasync?: () => Promise<void>,
+  ): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), "hoist-drain-"));
+    const path = join(dir, "blob");
+    await writeFile(path, "");
+    const real = await open(path, mode);
+    let flushes = 0;
+    const handle = {
+      fd: real.fd,
+      datasync: () => {
+        flushes += 1;
+        return datasync ? datasync() : real.datasync();
+      },
+    } as unknown as FileHandle;
+    try {
+      return await run(handle, () => flushes, path);
+    } finally {
+      await real.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("writes every view in order as it comes, and flushes along the way", async () => {
+    const parts = Array.from({ length: 80 }, (_, i) => Buffer.alloc(256 * 1024, i));
+    let counted = 0;
+    await withFile("w", async (handle, flushes, path) => {
+      await drainIntoFile(drainable(parts), handle, {
+        failed,
+        onBytes: (bytes) => {
+          counted += bytes;
+        },
+      });
+      expect((await readFile(path)).equals(Buffer.concat(parts))).toBe(true);
+      expect(flushes()).toBeGreaterThanOrEqual(1);
+    });
+    expect(counted).toBe(80 * 256 * 1024);
+  });
+
+  it("fails through `failed` when the file cannot be written", async () => {
+    await withFile("r", async (handle) => {
+      await expect(
+        drainIntoFile(drainable([Buffer.from("abc")]), handle, { failed }),
+      ).rejects.toMatchObject({ message: "write failed" });
+    });
+  });
+
+  it("fails when a flush along the way failed, once nothing is flushing", async () => {
+    const parts = Array.from({ length: 40 }, () => Buffer.alloc(256 * 1024, 1));
+    await withFile(
+      "w",
+      async (handle) => {
+        await expect(drainIntoFile(drainable(parts), handle, { failed })).rejects.toMatchObject({
+          message: "write failed",
+          cause: { code: "EIO" },
+        });
+      },
+      () => Promise.reject(Object.assign(new Error("i/o"), { code: "EIO" })),
+    );
+  });
+
+  it("fails with what the progress callback threw, and with an abort's reason", async () => {
+    const boom = new Error("progress broke");
+    await withFile("w", async (handle) => {
+      await expect(
+        drainIntoFile(drainable([Buffer.from("abc")]), handle, {
+          failed,
+          onBytes: () => {
+            throw boom;
+          },
+        }),
+      ).rejects.toBe(boom);
+      const controller = new AbortController();
+      const reason = new Error("stop");
+      await expect(
+        drainIntoFile(
+          drainable([Buffer.from("a"), Buffer.from("b")], () => {}),
+          handle,
+          { failed, signal: controller.signal, onBytes: () => controller.abort(reason) },
+        ),
+      ).rejects.toBe(reason);
+    });
   });
 });
