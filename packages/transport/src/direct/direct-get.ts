@@ -86,7 +86,10 @@ export class DirectPool {
     while (list && list.length > 0) {
       const entry = list.pop() as { connection: DirectConnection; timer: NodeJS.Timeout };
       clearTimeout(entry.timer);
-      if (entry.connection.reusable) return entry.connection;
+      if (entry.connection.reusable) {
+        entry.connection.socket.ref();
+        return entry.connection;
+      }
       entry.connection.close();
     }
     return undefined;
@@ -111,6 +114,8 @@ export class DirectPool {
       }, this.#options.keepAliveTimeoutMs),
     };
     entry.timer.unref();
+    // An idle connection does not keep the process alive, as undici's do not.
+    connection.socket.unref();
     list.push(entry);
     this.#idle.set(connection.origin, list);
   }
