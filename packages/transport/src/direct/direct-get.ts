@@ -1,6 +1,7 @@
-// GETs on connections of the transport's own (connection.ts), for blob bodies. A response whose
-// framing is anything but a stated length (or none) is not read here: the caller asks undici
-// instead, so the direct path only ever carries the plainest answers.
+// GETs on connections of the transport's own (connection.ts), for blob bodies. A response framed
+// by anything but a stated length, the chunked coding or no body at all, or whose head does not
+// parse strictly, is not read here: the caller asks undici instead, so the direct path only
+// ever carries the plainest answers.
 import type { ConnectionOptions } from "node:tls";
 import { DirectBody } from "./body.js";
 import { DirectConnection, DirectSocketError } from "./connection.js";
