@@ -130,19 +130,29 @@ class ResumableBody extends Readable implements Drainable {
     );
   }
 
-  /** A view of the current response's bytes, in drain mode. */
-  readonly #take = (view: Uint8Array): void => {
-    let bytes = view;
+  /**
+   * The part of a chunk of the current response that is new, counted as delivered: after a
+   * resume answered with the whole blob, what was delivered before is skipped.
+   */
+  #advance<T extends Uint8Array>(chunk: T): T | undefined {
+    let bytes = chunk;
     if (this.#skip > 0) {
       if (bytes.length <= this.#skip) {
         this.#skip -= bytes.length;
-        return;
+        return undefined;
       }
-      bytes = bytes.subarray(this.#skip);
+      bytes = bytes.subarray(this.#skip) as T;
       this.#skip = 0;
     }
     this.#delivered += bytes.length;
     this.#progressed = true;
+    return bytes;
+  }
+
+  /** A view of the current response's bytes, in drain mode. */
+  readonly #take = (view: Uint8Array): void => {
+    const bytes = this.#advance(view);
+    if (bytes === undefined) return;
     try {
       (this.#sink as (view: Uint8Array) => void)(bytes);
     } catch (error) {
@@ -197,18 +207,8 @@ class ResumableBody extends Readable implements Drainable {
       }
       return;
     }
-    let buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    if (this.#skip > 0) {
-      if (buffer.length <= this.#skip) {
-        this.#skip -= buffer.length;
-        return;
-      }
-      buffer = buffer.subarray(this.#skip);
-      this.#skip = 0;
-    }
-    this.#delivered += buffer.length;
-    this.#progressed = true;
-    if (!this.push(buffer)) this.#response?.body.pause();
+    const buffer = this.#advance(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+    if (buffer !== undefined && !this.push(buffer)) this.#response?.body.pause();
   };
 
   readonly #onEnd = (): void => {
