@@ -1,6 +1,7 @@
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FILL } from "@hoist/oci";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { FileReadStream } from "./file-read-stream.js";
@@ -129,5 +130,51 @@ describe("FileReadStream", () => {
       await closed(stream);
       expect(handle.fd).toBe(-1);
     }
+  });
+
+  it("fills the caller's buffer in either mode, reusing it for every read, and closes the file", async () => {
+    const path = join(dir, "fill");
+    const bytes = content(3 * CHUNK + 5);
+    await writeFile(path, bytes);
+    for (const [slowReadMs, poolReads] of [
+      [undefined, 0],
+      // The first fill is synchronous either way; after a slow one the rest go to the pool.
+      [-1, 2],
+    ] as const) {
+      const handle = await open(path, "r");
+      const read = vi.spyOn(handle, "read");
+      const stream = new FileReadStream(handle, { slowReadMs });
+      const into = Buffer.alloc(2 * CHUNK);
+      const parts: Buffer[] = [];
+      for (let n = await stream[FILL](into); n > 0; n = await stream[FILL](into)) {
+        parts.push(Buffer.from(into.subarray(0, n)));
+      }
+      expect(Buffer.concat(parts).equals(bytes)).toBe(true);
+      expect(read).toHaveBeenCalledTimes(poolReads);
+      await closed(stream);
+      expect(handle.fd).toBe(-1);
+    }
+  });
+
+  it("fails a fill with the read's error and closes the handle", async () => {
+    const handle = await open(dir, "r");
+    const stream = new FileReadStream(handle);
+    expect(() => stream[FILL](Buffer.alloc(10))).toThrow(
+      expect.objectContaining({ code: "EISDIR" }),
+    );
+    await closed(stream);
+    expect(handle.fd).toBe(-1);
+  });
+
+  it("is either filled or read as a stream, never both", async () => {
+    const path = join(dir, "either");
+    await writeFile(path, content(4 * CHUNK));
+    const filled = new FileReadStream(await open(path, "r"));
+    expect(filled[FILL](Buffer.alloc(10))).toBe(10);
+    await expect(readAll(filled)).rejects.toThrow(/being filled/);
+    const streamed = new FileReadStream(await open(path, "r"));
+    await new Promise<Buffer>((resolve) => streamed.once("data", resolve));
+    expect(() => streamed[FILL](Buffer.alloc(10))).toThrow(/as a stream/);
+    streamed.destroy();
   });
 });

@@ -1,6 +1,7 @@
 import { readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { FILL, type Fillable } from "@hoist/oci";
 
 /** Bytes per read: Node's own file streams read 64 KiB at a time. */
 const CHUNK = 64 * 1024;
@@ -31,12 +32,14 @@ const SYNC_BYTES = 4 * 1024 * 1024;
  * quick; after the first slow one it reads asynchronously, so a cold disk never holds the event
  * loop for more than one read per file. Only a file's first SYNC_BYTES are read this way.
  */
-export class FileReadStream extends Readable {
+export class FileReadStream extends Readable implements Fillable {
   readonly #handle: FileHandle;
   readonly #slowReadMs: number;
   readonly #syncBytes: number;
   #position = 0;
   #threadPool = false;
+  /** Whether the file is being read by fills (see FILL) rather than as a stream. */
+  #filling = false;
 
   /**
    * The options are for tests: a negative `slowReadMs` takes every read for slow, `syncBytes`
@@ -49,7 +52,48 @@ export class FileReadStream extends Readable {
     this.#syncBytes = options.syncBytes ?? SYNC_BYTES;
   }
 
+  /**
+   * Reads the next bytes into the caller's buffer, synchronously while reads stay quick (the
+   * caller reuses its buffers, so none of the garbage that limits SYNC_BYTES is made), on the
+   * thread pool after the first slow one. The file is closed once it has been read to its end.
+   */
+  [FILL](into: Uint8Array): number | Promise<number> {
+    if (this.readableDidRead || this.readableFlowing !== null) {
+      throw new Error("the file is already being read as a stream, so it cannot be filled");
+    }
+    if (this.destroyed) throw new Error("the file was closed before it was read to its end");
+    this.#filling = true;
+    const failed = (error: unknown): never => {
+      this.destroy();
+      throw error;
+    };
+    if (this.#threadPool) {
+      return this.#handle
+        .read(into, 0, into.length, this.#position)
+        .then(({ bytesRead }) => this.#filled(bytesRead), failed);
+    }
+    const started = performance.now();
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(this.#handle.fd, into, 0, into.length, this.#position);
+    } catch (error) {
+      return failed(error);
+    }
+    if (performance.now() - started > this.#slowReadMs) this.#threadPool = true;
+    return this.#filled(bytesRead);
+  }
+
+  #filled(bytesRead: number): number {
+    this.#position += bytesRead;
+    if (bytesRead === 0) this.destroy();
+    return bytesRead;
+  }
+
   override _read(): void {
+    if (this.#filling) {
+      this.destroy(new Error("the file is being filled, so it cannot be read as a stream too"));
+      return;
+    }
     const buffer = Buffer.allocUnsafe(CHUNK);
     if (this.#threadPool || this.#position >= this.#syncBytes) {
       this.#handle.read(buffer, 0, CHUNK, this.#position).then(

@@ -8,9 +8,12 @@ import { Hash } from "./hash.js";
 import {
   DRAIN,
   type Drainable,
+  FILL,
+  type Fillable,
   HashingStream,
   hashStream,
   isDrainable,
+  isFillable,
   VerifyingStream,
 } from "./hashing-stream.js";
 
@@ -231,6 +234,106 @@ describe("VerifyingStream with a source", () => {
     new VerifyingStream({ digest, source }).destroy();
     await new Promise((resolve) => setImmediate(resolve));
     expect(source.destroyed).toBe(true);
+  });
+});
+
+/** A stream that can also be filled, as a layout's blob file is. */
+class FillableSource extends Readable implements Fillable {
+  #offset = 0;
+  constructor(readonly data: Buffer) {
+    super();
+  }
+  override _read(): void {
+    this.push(this.data);
+    this.push(null);
+  }
+  [FILL](into: Uint8Array): number {
+    const bytes = this.data.copy(into, 0, this.#offset);
+    this.#offset += bytes;
+    return bytes;
+  }
+}
+
+/** Fills `target` into one reused buffer of `size` bytes; what each fill returned, copied. */
+async function fillAll(target: Fillable, size = 97): Promise<Buffer[]> {
+  const reused = Buffer.alloc(size);
+  const parts: Buffer[] = [];
+  for (let bytes = await target[FILL](reused); bytes > 0; bytes = await target[FILL](reused)) {
+    parts.push(Buffer.from(reused.subarray(0, bytes)));
+  }
+  return parts;
+}
+
+describe("VerifyingStream with a fillable source", () => {
+  const digest = Hash.compute(DATA);
+
+  it("is fillable only when its source is", () => {
+    expect(isFillable(new VerifyingStream({ digest, source: new FillableSource(DATA) }))).toBe(
+      true,
+    );
+    expect(isFillable(new VerifyingStream({ digest, source: Readable.from([DATA]) }))).toBe(false);
+    expect(isFillable(new VerifyingStream({ digest }))).toBe(false);
+  });
+
+  it("fills the caller's buffer with the expected bytes, then closes", async () => {
+    const source = new FillableSource(DATA);
+    const verifier = new VerifyingStream({ digest, size: DATA.length, source });
+    const parts = await fillAll(verifier as VerifyingStream & Fillable);
+    expect(Buffer.concat(parts).equals(DATA)).toBe(true);
+    expect(verifier.size).toBe(DATA.length);
+    expect(verifier.destroyed).toBe(true);
+    expect(source.destroyed).toBe(true);
+  });
+
+  it("fails the fill that would hand over the last bytes of a wrong blob", async () => {
+    const tampered = Buffer.from(DATA);
+    tampered[7] = 0;
+    const verifier = new VerifyingStream({
+      digest,
+      size: DATA.length,
+      source: new FillableSource(tampered),
+    }) as VerifyingStream & Fillable;
+    const into = Buffer.alloc(1000);
+    let handed = 0;
+    const error = await (async () => {
+      for (;;) handed += await verifier[FILL](into);
+    })().catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(DigestMismatchError);
+    expect(handed).toBeLessThan(DATA.length);
+    expect(verifier.destroyed).toBe(true);
+  });
+
+  it("fails on a source longer or shorter than the size, and without a size at the end", async () => {
+    const longer = new VerifyingStream({
+      digest,
+      size: DATA.length - 1,
+      source: new FillableSource(DATA),
+    }) as VerifyingStream & Fillable;
+    await expect(fillAll(longer)).rejects.toMatchObject({ kind: "excess" });
+    const shorter = new VerifyingStream({
+      digest,
+      size: DATA.length,
+      source: new FillableSource(DATA.subarray(1)),
+    }) as VerifyingStream & Fillable;
+    await expect(fillAll(shorter)).rejects.toMatchObject({ kind: "truncated" });
+    const tampered = Buffer.from(DATA);
+    tampered[0] = 0;
+    const unsized = new VerifyingStream({
+      digest,
+      source: new FillableSource(tampered),
+    }) as VerifyingStream & Fillable;
+    await expect(fillAll(unsized)).rejects.toBeInstanceOf(DigestMismatchError);
+  });
+
+  it("refuses to be filled once read as a stream", async () => {
+    const verifier = new VerifyingStream({
+      digest,
+      source: new FillableSource(DATA),
+    }) as VerifyingStream & Fillable;
+    expect((await buffer(verifier)).equals(DATA)).toBe(true);
+    await expect(verifier[FILL](Buffer.alloc(10))).rejects.toMatchObject({
+      code: "HOIST_OCI_INVALID_ARGUMENT",
+    });
   });
 });
 

@@ -92,13 +92,36 @@ export function isDrainable(value: unknown): value is Drainable {
 }
 
 /**
+ * The method of a byte source that reads its next bytes into a buffer its caller owns: it
+ * writes up to `into.length` bytes at the start of `into` and returns how many, 0 at the end.
+ * It rejects (or throws) with the source's error. A source filled this way is not read as a
+ * stream as well. It lets an upload reuse the same few buffers for every read of a blob.
+ */
+export const FILL: unique symbol = Symbol.for("@hoist/oci.fill");
+
+/** Something that can be filled: see {@link FILL}. */
+export interface Fillable {
+  [FILL](into: Uint8Array): number | Promise<number>;
+}
+
+export function isFillable(value: unknown): value is Fillable {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Partial<Fillable>)[FILL] === "function"
+  );
+}
+
+/**
  * A pass-through stream that fails unless exactly the expected bytes flow through: with a
  * {@link SizeMismatchError} as soon as more bytes than `size` arrive (the excess is never passed
  * on) or when the input ends short, and with a {@link DigestMismatchError} at the end when the
  * digest differs. Downstream consumers must treat the data as untrusted until `end`.
  *
  * Given a `source`, it is also {@link Drainable}: draining it checks every view on its way to
- * the sink and rejects, before resolving, exactly where reading it would have failed.
+ * the sink and rejects, before resolving, exactly where reading it would have failed. Given a
+ * {@link Fillable} source, it is fillable too, and checks the digest as soon as the expected
+ * size has been read: a wrong blob fails the fill that would hand over its last bytes.
  */
 export class VerifyingStream extends Transform implements Drainable {
   readonly expected: Hash;
@@ -108,8 +131,13 @@ export class VerifyingStream extends Transform implements Drainable {
   #operation: string;
   #subject: string;
   #source: Readable | undefined;
-  /** Whether the source has started flowing, as a stream or into a drain. */
+  /** Whether the source has started flowing, as a stream, into a drain or into fills. */
   #started = false;
+  #filling = false;
+  /** Whether the digest has been checked (it can be computed once). */
+  #checked = false;
+  /** Present when the source is {@link Fillable}; see {@link FILL}. */
+  readonly [FILL]?: (into: Uint8Array) => Promise<number>;
 
   constructor(options: VerifyingStreamOptions) {
     super();
@@ -131,6 +159,7 @@ export class VerifyingStream extends Transform implements Drainable {
       source.once("error", (error) => {
         if (!this.#started) this.destroy(error);
       });
+      if (isFillable(source)) this[FILL] = (into) => this.#fill(source, into);
     }
   }
 
@@ -149,11 +178,53 @@ export class VerifyingStream extends Transform implements Drainable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.#source !== undefined && !this.#started && !this.#source.destroyed) {
-      this.#source.on("error", () => {});
-      this.#source.destroy();
+    const source = this.#source;
+    if (source !== undefined && (!this.#started || this.#filling) && !source.destroyed) {
+      source.on("error", () => {});
+      source.destroy();
     }
     super._destroy(error, callback);
+  }
+
+  async #fill(source: Readable & Fillable, into: Uint8Array): Promise<number> {
+    if (this.#started && !this.#filling) {
+      throw new OciError("the stream is already being read, so it cannot be filled as well", {
+        code: "HOIST_OCI_INVALID_ARGUMENT",
+        operation: this.#operation,
+      });
+    }
+    if (!this.#filling) {
+      this.#started = true;
+      this.#filling = true;
+      // Filled, the stream reports its failure to the fill; nobody reads it as a stream.
+      this.on("error", () => {});
+    }
+    if (this.destroyed) {
+      throw new OciError("the stream was closed before it was filled to its end", {
+        code: "HOIST_OCI_INVALID_ARGUMENT",
+        operation: this.#operation,
+      });
+    }
+    try {
+      const bytes = await source[FILL](into);
+      if (bytes === 0) {
+        const failure = this.#checked ? undefined : this.#end();
+        if (failure) throw failure;
+        this.destroy();
+        return 0;
+      }
+      const failure = this.#take(into.subarray(0, bytes));
+      if (failure) throw failure;
+      if (this.expectedSize !== undefined && this.#size === this.expectedSize) {
+        // Checked now, not at the end: the last bytes of a wrong blob are never handed over.
+        const wrong = this.#end();
+        if (wrong) throw wrong;
+      }
+      return bytes;
+    } catch (error) {
+      this.destroy(error as Error);
+      throw error;
+    }
   }
 
   async [DRAIN](sink: (view: Uint8Array) => void): Promise<void> {
@@ -201,6 +272,7 @@ export class VerifyingStream extends Transform implements Drainable {
 
   /** The error, if the bytes taken were not exactly the expected ones. */
   #end(): Error | undefined {
+    this.#checked = true;
     if (this.expectedSize !== undefined && this.#size !== this.expectedSize) {
       return new SizeMismatchError({
         expected: this.expectedSize,

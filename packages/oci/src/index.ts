@@ -28,10 +28,13 @@ export { Hash, type HashAlgorithm } from "./hash.js";
 export {
   DRAIN,
   type Drainable,
+  FILL,
+  type Fillable,
   HashingStream,
   type HashStreamOptions,
   hashStream,
   isDrainable,
+  isFillable,
   VerifyingStream,
   type VerifyingStreamOptions,
 } from "./hashing-stream.js";

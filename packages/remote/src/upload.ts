@@ -1,6 +1,14 @@
-import { pipeline, type Readable, Transform } from "node:stream";
+import { pipeline, Readable, Transform } from "node:stream";
 import type { Repository } from "@hoist/name";
-import { type Hash, type Layer, raceAbort, type StreamLayer } from "@hoist/oci";
+import {
+  FILL,
+  type Fillable,
+  type Hash,
+  isFillable,
+  type Layer,
+  raceAbort,
+  type StreamLayer,
+} from "@hoist/oci";
 import type { Session } from "@hoist/transport";
 import type { BlobKnowledge } from "./blob-knowledge.js";
 import type { RemoteClient } from "./client.js";
@@ -80,6 +88,7 @@ function worthRetrying(error: unknown): boolean {
 
 /** Counts bytes on their way into a request body. */
 function counting(source: Readable, counter: BlobCounter): Readable {
+  if (isFillable(source)) return new CountingFill(source, counter);
   let sent = 0;
   return pipeline(
     source,
@@ -92,6 +101,53 @@ function counting(source: Readable, counter: BlobCounter): Readable {
     }),
     () => {},
   );
+}
+
+/**
+ * A request body over a fillable source (a verified layout blob): filled by the transport into
+ * its own buffers, each fill counted; read as a stream, it reads the source as a stream.
+ */
+class CountingFill extends Readable implements Fillable {
+  readonly #source: Readable & Fillable;
+  readonly #counter: BlobCounter;
+  #sent = 0;
+  #streaming = false;
+
+  constructor(source: Readable & Fillable, counter: BlobCounter) {
+    super();
+    this.#source = source;
+    this.#counter = counter;
+    source.once("error", (error) => this.destroy(error));
+  }
+
+  async [FILL](into: Uint8Array): Promise<number> {
+    const bytes = await this.#source[FILL](into);
+    this.#sent += bytes;
+    this.#counter.at(this.#sent);
+    return bytes;
+  }
+
+  override _read(): void {
+    if (this.#streaming) {
+      this.#source.resume();
+      return;
+    }
+    this.#streaming = true;
+    this.#source.on("data", (chunk: Buffer) => {
+      this.#sent += chunk.length;
+      this.#counter.at(this.#sent);
+      if (!this.push(chunk)) this.#source.pause();
+    });
+    this.#source.once("end", () => this.push(null));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.#source.destroyed) {
+      this.#source.on("error", () => {});
+      this.#source.destroy();
+    }
+    callback(error);
+  }
 }
 
 /**

@@ -11,6 +11,8 @@ import {
   descriptorOf,
   emptyImage,
   emptyIndex,
+  FILL,
+  type Fillable,
   type Hash,
   isDrainable,
   isIndex,
@@ -21,6 +23,7 @@ import {
   randomImage,
   randomIndex,
   setAnnotations,
+  VerifyingStream,
 } from "@hoist/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -40,6 +43,45 @@ import {
   uniqueRepo,
 } from "./helpers.js";
 import type { RegistryFactory, RegistryUnderTest, SeenRequest } from "./registries.js";
+
+/** A blob that can be filled, as a layout's blob file can; it records the buffers it filled. */
+class FillSource extends Readable implements Fillable {
+  readonly buffers = new Set<ArrayBufferLike>();
+  streamed = false;
+  #offset = 0;
+  constructor(readonly bytes: Buffer) {
+    super();
+  }
+  override _read(): void {
+    this.streamed = true;
+    this.push(this.bytes.subarray(this.#offset));
+    this.push(null);
+  }
+  [FILL](into: Uint8Array): number {
+    this.buffers.add(into.buffer);
+    const filled = this.bytes.copy(into, 0, this.#offset);
+    this.#offset += filled;
+    return filled;
+  }
+}
+
+/** `layer`, whose compressed bytes come verified from `open()`'s fillable source. */
+function fillableLayer(layer: Layer, open: () => FillSource): Layer {
+  return {
+    digest: (options) => layer.digest(options),
+    diffID: (options) => layer.diffID(options),
+    size: (options) => layer.size(options),
+    mediaType: (options) => layer.mediaType(options),
+    uncompressed: (options) => layer.uncompressed(options),
+    async compressed(options) {
+      return new VerifyingStream({
+        digest: await layer.digest(options),
+        size: await layer.size(options),
+        source: open(),
+      });
+    },
+  };
+}
 
 /** The suite every registry must pass. */
 export function sharedSuite(factory: RegistryFactory): void {
@@ -124,6 +166,52 @@ export function sharedSuite(factory: RegistryFactory): void {
       // also held the answer's head), not of a new buffer per read.
       expect(copies.length).toBeGreaterThan(4);
       expect(memory.size).toBeLessThanOrEqual(2);
+    });
+
+    it("uploads a fillable layer from a few reused buffers, and never lands a wrong one", async () => {
+      const [layer] = await randomImage({
+        layers: 1,
+        layerSize: 6 * 1024 * 1024,
+        seed: 15,
+      }).layers();
+      const bytes = await blobBytes(layer as Layer);
+      const hex = (await (layer as Layer).digest()).hex;
+      const sources: FillSource[] = [];
+      const open = (content: Buffer) => () => {
+        sources.push(new FillSource(content));
+        return sources.at(-1) as FillSource;
+      };
+      const repo = uniqueRepo("fill");
+      await pusher.write(
+        ref(repo),
+        appendLayers(emptyImage(), [fillableLayer(layer as Layer, open(bytes))]),
+      );
+      const [theirs] = await (await puller.image(ref(repo))).layers();
+      expect(fingerprint(await blobBytes(theirs as Layer))).toBe(fingerprint(bytes));
+      expect(sources.map((source) => source.streamed)).toEqual([false]);
+      // 24 reads of 256 KiB, into no more buffers than the writes in flight (and the end probe).
+      expect(sources[0]?.buffers.size).toBeLessThanOrEqual(18);
+
+      const tampered = Buffer.from(bytes);
+      tampered.writeUInt8((tampered.at(-10) as number) ^ 1, bytes.length - 10);
+      const wrong = uniqueRepo("fill-wrong");
+      const before = (await registry.requests()).length;
+      // A Pusher of its own, which does not know the blob is in `repo` and so cannot mount it.
+      const fresh = createPusher();
+      const error = await caught<RemoteError>(() =>
+        fresh.write(
+          ref(wrong),
+          appendLayers(emptyImage(), [fillableLayer(layer as Layer, open(tampered))]),
+        ),
+      );
+      await fresh.close();
+      expect(error.message).toMatch(/hashed to .* was expected/);
+      const seen = (await registry.requests()).slice(before);
+      expect(error.code).toBe("HOIST_OCI_DIGEST_MISMATCH");
+      // The registry never had the whole layer: no upload of it was committed.
+      expect(
+        seen.filter((r) => r.method === "PUT" && r.path.includes(hex) && r.status < 300),
+      ).toEqual([]);
     });
 
     it("writes a lone layer and skips it when it exists", async () => {

@@ -1,7 +1,8 @@
 import { Readable } from "node:stream";
+import { isFillable } from "@hoist/oci";
 import type { Dispatcher } from "undici";
 import type { Clock } from "./clock.js";
-import type { DirectPool } from "./direct/direct-get.js";
+import type { DirectAnswer, DirectPool } from "./direct/direct-get.js";
 import type { HostLimiter } from "./host-limiter.js";
 import { errorCode, isGarbledAnswer, toTransportError } from "./network-error.js";
 import { parseRateLimit, type RateLimit } from "./rate-limit.js";
@@ -96,6 +97,29 @@ function combineSignals(...signals: Array<AbortSignal | undefined>): AbortSignal
 }
 
 /**
+ * Sends a request on the transport's own connections when it is one they carry: a drainable GET,
+ * or an upload of a known length whose body can be filled (see FILL in @hoist/oci). Undefined
+ * means undici sends it (nothing of the body has been read then).
+ */
+function sendDirect(
+  direct: DirectPool,
+  options: SendOptions,
+  headers: Record<string, string>,
+  body: string | Uint8Array | Readable | null,
+  signal: AbortSignal,
+): Promise<DirectAnswer | undefined> | undefined {
+  const { method, url } = options;
+  if (body === null) {
+    return options.drainable && method === "GET"
+      ? direct.request({ method, url, headers }, signal)
+      : undefined;
+  }
+  const length = options.body?.length;
+  if (length === undefined || !(body instanceof Readable) || !isFillable(body)) return undefined;
+  return direct.request({ method, url, headers, upload: { source: body, length } }, signal);
+}
+
+/**
  * Sends one request through the dispatcher, retrying transient failures per policy. Returns
  * the final answer whatever its status; turning statuses into errors is the caller's job.
  */
@@ -139,10 +163,10 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
     }
     let answer: Pick<Dispatcher.ResponseData, "statusCode" | "headers" | "body">;
     try {
-      const direct =
-        options.drainable && options.method === "GET" && !options.body && engine.direct
-          ? await engine.direct.get(options.url, headers, signal)
-          : undefined;
+      const body = options.body ? await options.body.open() : null;
+      const direct = engine.direct
+        ? await sendDirect(engine.direct, options, headers, body, signal)
+        : undefined;
       answer =
         (direct as typeof answer | undefined) ??
         (await engine.dispatcher.request({
@@ -150,7 +174,7 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
           path: `${options.url.pathname}${options.url.search}`,
           method: options.method as Dispatcher.HttpMethod,
           headers,
-          body: options.body ? await options.body.open() : null,
+          body,
           signal,
           // undici closes a connection after every HEAD, in case a server sends a body anyway.
           // Pushes and copies HEAD every blob, so each check cost a new connection (a TLS

@@ -59,15 +59,25 @@ export class DirectConnection {
   #chunked: ChunkedDecoder | undefined;
   #reusable = true;
   #used = false;
+  /** Whether the exchange is an upload's, which reads answers a GET leaves to undici. */
+  #upload = false;
+  /** Set for a body that ends where the connection does. */
+  #untilClose = false;
 
   private constructor(origin: string, socket: Socket, headLimits: HeadLimits) {
     this.origin = origin;
     this.socket = socket;
     this.#headLimits = headLimits;
     socket.on("error", (error) => this.#fail(error));
-    socket.on("close", () =>
-      this.#fail(new DirectSocketError("the registry closed the connection", "UND_ERR_SOCKET")),
-    );
+    socket.on("close", () => {
+      const handlers = this.#handlers;
+      if (this.#untilClose && handlers !== undefined) {
+        this.#handlers = undefined;
+        handlers.onEnd();
+        return;
+      }
+      this.#fail(new DirectSocketError("the registry closed the connection", "UND_ERR_SOCKET"));
+    });
   }
 
   /** Opens a connection to `options.url`'s origin, resolving once it can carry a request. */
@@ -136,8 +146,12 @@ export class DirectConnection {
     return this.#used;
   }
 
-  /** Sends a request head (no body) and reports the response to `handlers`. */
-  send(requestHead: string, handlers: ExchangeHandlers): void {
+  /**
+   * Sends a request head and reports the response to `handlers`. An upload's body is the
+   * caller's to write on `socket`; its answer may be interim (skipped) or end with the
+   * connection, which a GET's may not (it reports those as unsupported).
+   */
+  send(requestHead: string, handlers: ExchangeHandlers, options: { upload?: boolean } = {}): void {
     if (!this.reusable) throw new Error("the connection is busy or closed");
     this.#handlers = handlers;
     this.#head = [];
@@ -145,6 +159,8 @@ export class DirectConnection {
     this.#remaining = -1;
     this.#chunked = undefined;
     this.#used = true;
+    this.#upload = options.upload === true;
+    this.#untilClose = false;
     this.socket.write(requestHead, "latin1");
   }
 
@@ -185,8 +201,24 @@ export class DirectConnection {
         this.close();
         return false;
       }
-      const frame = framing(parsed.head);
-      this.#remaining = frame.kind === "length" ? frame.length : 0;
+      const frame = this.#readable(framing(parsed.head), parsed.head.status);
+      if (frame.kind === "interim") {
+        // What follows an interim answer is the answer.
+        this.#head = [];
+        this.#headBytes = 0;
+        const rest = bytes.subarray(parsed.head.length);
+        return rest.length > 0 ? this.#onRead(rest) : true;
+      }
+      if (frame.kind === "close") {
+        this.#untilClose = true;
+        this.#reusable = false;
+      }
+      this.#remaining =
+        frame.kind === "length"
+          ? frame.length
+          : frame.kind === "close"
+            ? Number.POSITIVE_INFINITY
+            : 0;
       if (frame.kind === "chunked") this.#chunked = new ChunkedDecoder();
       if (frame.kind === "unsupported") this.#reusable = false;
       if (parsed.head.fields.some(([n, v]) => n === "connection" && /\bclose\b/i.test(v))) {
@@ -219,6 +251,17 @@ export class DirectConnection {
       return true;
     }
     return reading;
+  }
+
+  /** The framing as this exchange reads it: a GET leaves interim answers and close to undici. */
+  #readable(frame: Framing, status: number): Framing {
+    if (frame.kind === "interim" && (!this.#upload || status === 101)) {
+      return { kind: "unsupported", reason: `an interim answer (${status})` };
+    }
+    if (frame.kind === "close" && !this.#upload) {
+      return { kind: "unsupported", reason: "no Content-Length" };
+    }
+    return frame;
   }
 
   #onChunked(body: Uint8Array, handlers: ExchangeHandlers): boolean {

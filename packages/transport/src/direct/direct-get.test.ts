@@ -67,7 +67,10 @@ function ok(socket: Socket, body: Buffer, extra = ""): void {
 }
 
 async function drained(pool: DirectPool, url: URL): Promise<Buffer> {
-  const answer = await pool.get(url, {}, new AbortController().signal);
+  const answer = await pool.request(
+    { method: "GET", url, headers: {} },
+    new AbortController().signal,
+  );
   if (!answer) throw new Error("no direct answer");
   const parts: Buffer[] = [];
   await answer.body.drainTo((view) => parts.push(Buffer.from(view)));
@@ -80,7 +83,10 @@ describe("DirectPool.get", () => {
     const { url, connections } = await rawServer((socket) => ok(socket, blob));
     const direct = pool();
     expect((await drained(direct, url)).equals(blob)).toBe(true);
-    const answer = await direct.get(url, { accept: "*/*" }, new AbortController().signal);
+    const answer = await direct.request(
+      { method: "GET", url, headers: { accept: "*/*" } },
+      new AbortController().signal,
+    );
     expect(answer?.statusCode).toBe(200);
     expect(answer?.headers["content-length"]).toBe(String(blob.length));
     const parts: Buffer[] = [];
@@ -98,9 +104,8 @@ describe("DirectPool.get", () => {
       ok(socket, Buffer.from("x"));
     });
     await drained(pool(), url);
-    const answer = await pool().get(
-      url,
-      { authorization: "Bearer t" },
+    const answer = await pool().request(
+      { method: "GET", url, headers: { authorization: "Bearer t" } },
       new AbortController().signal,
     );
     await answer?.body.drainTo(() => {});
@@ -124,7 +129,10 @@ describe("DirectPool.get", () => {
     const { url } = await rawServer((socket) =>
       socket.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n"),
     );
-    const answer = await pool().get(url, {}, new AbortController().signal);
+    const answer = await pool().request(
+      { method: "GET", url, headers: {} },
+      new AbortController().signal,
+    );
     await expect(answer?.body.drainTo(() => {})).rejects.toMatchObject({
       code: "HPE_INVALID_CHUNK_SIZE",
     });
@@ -138,14 +146,19 @@ describe("DirectPool.get", () => {
       "SSH-2.0-OpenSSH\r\n\r\n",
     ]) {
       const { url } = await rawServer((socket) => socket.write(reply));
-      await expect(pool().get(url, {}, new AbortController().signal)).resolves.toBeUndefined();
+      await expect(
+        pool().request({ method: "GET", url, headers: {} }, new AbortController().signal),
+      ).resolves.toBeUndefined();
     }
   });
 
   it("refuses to send a header that would break the request apart", async () => {
     const { url } = await rawServer((socket) => ok(socket, Buffer.from("x")));
     await expect(
-      pool().get(url, { "x-evil": "a\r\nx-injected: 1" }, new AbortController().signal),
+      pool().request(
+        { method: "GET", url, headers: { "x-evil": "a\r\nx-injected: 1" } },
+        new AbortController().signal,
+      ),
     ).resolves.toBeUndefined();
   });
 
@@ -154,7 +167,10 @@ describe("DirectPool.get", () => {
       socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
       socket.end(Buffer.alloc(1000));
     });
-    const answer = await pool().get(url, {}, new AbortController().signal);
+    const answer = await pool().request(
+      { method: "GET", url, headers: {} },
+      new AbortController().signal,
+    );
     let got = 0;
     const error = await answer?.body
       .drainTo((view) => {
@@ -179,7 +195,10 @@ describe("DirectPool.get", () => {
     const { url } = await rawServer((socket) => {
       socket.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
     });
-    const answer = await pool({ bodyTimeoutMs: 100 }).get(url, {}, new AbortController().signal);
+    const answer = await pool({ bodyTimeoutMs: 100 }).request(
+      { method: "GET", url, headers: {} },
+      new AbortController().signal,
+    );
     await expect(answer?.body.drainTo(() => {})).rejects.toMatchObject({
       code: "UND_ERR_BODY_TIMEOUT",
     });
@@ -188,7 +207,10 @@ describe("DirectPool.get", () => {
   it("gives up on an answer that never comes", async () => {
     const { url } = await rawServer(() => {});
     await expect(
-      pool({ headersTimeoutMs: 100 }).get(url, {}, new AbortController().signal),
+      pool({ headersTimeoutMs: 100 }).request(
+        { method: "GET", url, headers: {} },
+        new AbortController().signal,
+      ),
     ).rejects.toMatchObject({ code: "UND_ERR_HEADERS_TIMEOUT" });
   });
 
@@ -197,7 +219,7 @@ describe("DirectPool.get", () => {
       socket.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
     });
     const controller = new AbortController();
-    const answer = await pool().get(url, {}, controller.signal);
+    const answer = await pool().request({ method: "GET", url, headers: {} }, controller.signal);
     const drained = answer?.body.drainTo(() => {});
     const reason = new Error("stop");
     controller.abort(reason);
@@ -207,7 +229,10 @@ describe("DirectPool.get", () => {
   it("fails the drain with what the sink threw, and closes the connection", async () => {
     const { url, connections } = await rawServer((socket) => ok(socket, Buffer.alloc(1 << 20)));
     const direct = pool();
-    const answer = await direct.get(url, {}, new AbortController().signal);
+    const answer = await direct.request(
+      { method: "GET", url, headers: {} },
+      new AbortController().signal,
+    );
     const wrong = new Error("wrong bytes");
     await expect(
       answer?.body.drainTo(() => {
@@ -236,7 +261,10 @@ describe("DirectPool.get", () => {
         'HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 21\r\n\r\n{"errors":[{"x":1}]}\n',
       ),
     );
-    const answer = await pool().get(url, {}, new AbortController().signal);
+    const answer = await pool().request(
+      { method: "GET", url, headers: {} },
+      new AbortController().signal,
+    );
     expect(answer?.statusCode).toBe(404);
     const parts: Buffer[] = [];
     for await (const chunk of answer?.body ?? []) parts.push(chunk as Buffer);

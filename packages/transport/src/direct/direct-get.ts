@@ -1,11 +1,16 @@
-// GETs on connections of the transport's own (connection.ts), for blob bodies. A response framed
+// Requests on connections of the transport's own (connection.ts): GETs of blob bodies, and
+// uploads whose body can be filled into reused buffers (upload-body.ts). A GET's response framed
 // by anything but a stated length, the chunked coding or no body at all, or whose head does not
 // parse strictly, is not read here: the caller asks undici instead, so the direct path only
-// ever carries the plainest answers.
+// ever carries the plainest answers. An upload cannot be asked again once its body is read, so
+// it also reads answers that end with the connection and skips interim ones.
+import type { Readable } from "node:stream";
 import type { ConnectionOptions } from "node:tls";
+import type { Fillable } from "@hoist/oci";
 import { DirectBody } from "./body.js";
 import { DirectConnection, DirectSocketError } from "./connection.js";
 import type { Framing, ResponseHead } from "./response-head.js";
+import { pumpBody, UploadBuffers } from "./upload-body.js";
 
 export interface DirectPoolOptions {
   /** TLS settings for https: origins, asked for at the first such connection. */
@@ -24,8 +29,20 @@ export interface DirectAnswer {
   readonly body: DirectBody;
 }
 
+/** One request for the direct path. */
+export interface DirectRequest {
+  readonly method: string;
+  readonly url: URL;
+  /** Lower-case names; an upload's include its content-length. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** An upload's body: `length` bytes filled from `source`, which is destroyed afterwards. */
+  readonly upload?: { readonly source: Readable & Fillable; readonly length: number } | undefined;
+}
+
 const FORBIDDEN_IN_HEADERS = /[\r\n\0]/;
 const INVALID_HEAD = "HPE_INVALID_HEAD";
+/** An answer to an upload framed in a way no client should read (both framings, say). */
+const UNREADABLE_ANSWER = "HPE_UNEXPECTED_CONTENT_LENGTH";
 
 /** Keep-alive connections per origin, each reading into its own reused buffer. */
 export class DirectPool {
@@ -34,6 +51,7 @@ export class DirectPool {
     string,
     Array<{ connection: DirectConnection; timer: NodeJS.Timeout }>
   >();
+  readonly #buffers = new UploadBuffers();
   #closed = false;
 
   constructor(options: DirectPoolOptions) {
@@ -41,34 +59,35 @@ export class DirectPool {
   }
 
   /**
-   * Sends a GET for `url` and resolves with its answer once the head is in, or with undefined
-   * when the answer is not one the direct path reads (the caller then asks undici).
+   * Sends a request and resolves with its answer once the head is in. Resolves with undefined,
+   * before anything is sent or read of an upload's body, when the direct path cannot send the
+   * request as it is, and for a GET whose answer it does not read: the caller then asks undici.
    */
-  async get(
-    url: URL,
-    headers: Readonly<Record<string, string>>,
-    signal: AbortSignal,
-  ): Promise<DirectAnswer | undefined> {
-    const head = requestHead(url, headers);
+  async request(request: DirectRequest, signal: AbortSignal): Promise<DirectAnswer | undefined> {
+    const { url, upload } = request;
+    const head = requestHead(request.method, url, request.headers);
     if (head === undefined) return undefined;
-    const reused = this.#takeIdle(url.origin);
-    if (reused !== undefined) {
-      try {
-        return await this.#exchange(reused, head, signal);
-      } catch (error) {
-        // A kept connection the registry had closed fails before any answer: ask again on a
-        // new one, as undici does for an idempotent request.
-        if (signal.aborted || !(error instanceof FirstByteError)) throw unwrap(error);
+    try {
+      const reused = this.#takeIdle(url.origin);
+      if (reused !== undefined) {
+        try {
+          return await this.#exchange(reused, head, upload, signal);
+        } catch (error) {
+          // A kept connection the registry had closed fails before any answer: a GET asks again
+          // on a new one, as undici does for an idempotent request. An upload's body is spent.
+          if (signal.aborted || upload || !(error instanceof FirstByteError)) throw error;
+        }
       }
-    }
-    const tls = url.protocol === "https:" ? this.#options.tls?.() : undefined;
-    const connection = await DirectConnection.open(
-      { url, tls, connectTimeoutMs: this.#options.connectTimeoutMs },
-      signal,
-    );
-    return this.#exchange(connection, head, signal).catch((error: unknown) => {
+      const tls = url.protocol === "https:" ? this.#options.tls?.() : undefined;
+      const connection = await DirectConnection.open(
+        { url, tls, connectTimeoutMs: this.#options.connectTimeoutMs },
+        signal,
+      );
+      return await this.#exchange(connection, head, upload, signal);
+    } catch (error) {
+      if (upload && !upload.source.destroyed) upload.source.destroy();
       throw unwrap(error);
-    });
+    }
   }
 
   close(): void {
@@ -124,12 +143,16 @@ export class DirectPool {
   #exchange(
     connection: DirectConnection,
     head: string,
+    upload: DirectRequest["upload"],
     signal: AbortSignal,
   ): Promise<DirectAnswer | undefined> {
     const options = this.#options;
     return new Promise((resolve, reject) => {
       let body: DirectBody | undefined;
       let answered = false;
+      let failed = false;
+      /** Whether the whole upload body has been queued on the socket. */
+      let sent = upload === undefined;
       let timer: NodeJS.Timeout | undefined;
       const arm = (ms: number, message: string, code: string) => {
         clearTimeout(timer);
@@ -148,53 +171,93 @@ export class DirectPool {
         signal.removeEventListener("abort", onAbort);
       };
       const fail = (error: Error) => {
+        failed = true;
         cleanup();
         if (body !== undefined) body.fail(error);
         else if (answered) return;
-        // A head the direct path will not read is undici's to judge, on its own connection.
-        else if ((error as { code?: unknown }).code === INVALID_HEAD) resolve(undefined);
+        // A head the direct path will not read is undici's to judge, on its own connection; an
+        // upload's body is spent, so its answer is judged here.
+        else if ((error as { code?: unknown }).code === INVALID_HEAD && !upload) resolve(undefined);
         else reject(new FirstByteError(error));
       };
+      const waitForAnswer = () =>
+        arm(
+          options.headersTimeoutMs,
+          "the registry sent no answer in time",
+          "UND_ERR_HEADERS_TIMEOUT",
+        );
       signal.addEventListener("abort", onAbort, { once: true });
-      arm(
-        options.headersTimeoutMs,
-        "the registry sent no answer in time",
-        "UND_ERR_HEADERS_TIMEOUT",
-      );
-      connection.send(head, {
-        onHead: (response: ResponseHead, frame: Framing) => {
-          answered = true;
-          if (frame.kind === "unsupported") {
+      waitForAnswer();
+      connection.send(
+        head,
+        {
+          onHead: (response: ResponseHead, frame: Framing) => {
+            answered = true;
+            if (frame.kind === "unsupported") {
+              cleanup();
+              if (upload === undefined) resolve(undefined);
+              else {
+                reject(
+                  new DirectSocketError(
+                    `the registry's answer to the upload cannot be read: ${frame.reason}`,
+                    UNREADABLE_ANSWER,
+                  ),
+                );
+              }
+              return;
+            }
+            body = new DirectBody({
+              resume: () => connection.resume(),
+              abandon: () => connection.close(),
+            });
+            arm(
+              options.bodyTimeoutMs,
+              "the registry stopped sending the body",
+              "UND_ERR_BODY_TIMEOUT",
+            );
+            resolve({ statusCode: response.status, headers: toHeaders(response), body });
+          },
+          onBody: (view) => {
+            arm(
+              options.bodyTimeoutMs,
+              "the registry stopped sending the body",
+              "UND_ERR_BODY_TIMEOUT",
+            );
+            return (body as DirectBody).deliver(view);
+          },
+          onEnd: () => {
             cleanup();
-            resolve(undefined);
-            return;
-          }
-          body = new DirectBody({
-            resume: () => connection.resume(),
-            abandon: () => connection.close(),
-          });
-          arm(
-            options.bodyTimeoutMs,
-            "the registry stopped sending the body",
-            "UND_ERR_BODY_TIMEOUT",
-          );
-          resolve({ statusCode: response.status, headers: toHeaders(response), body });
+            (body as DirectBody).finish();
+            // An answer that came before the whole body was sent leaves the connection mid-request.
+            if (sent) this.#release(connection);
+            else connection.close();
+          },
+          onError: (error) => fail(error),
         },
-        onBody: (view) => {
-          arm(
-            options.bodyTimeoutMs,
-            "the registry stopped sending the body",
-            "UND_ERR_BODY_TIMEOUT",
-          );
-          return (body as DirectBody).deliver(view);
+        { upload: upload !== undefined },
+      );
+      if (upload === undefined) return;
+      // While the body goes out, the timer is the headers timeout, re-armed as the socket takes
+      // bytes: a registry that takes none and answers nothing in time fails the request.
+      pumpBody({
+        socket: connection.socket,
+        source: upload.source,
+        length: upload.length,
+        buffers: this.#buffers,
+        stopped: () => answered || failed,
+        onProgress: () => {
+          if (!answered && !failed) waitForAnswer();
         },
-        onEnd: () => {
-          cleanup();
-          (body as DirectBody).finish();
-          this.#release(connection);
+      }).then(
+        (whole) => {
+          sent = whole;
+          if (!upload.source.destroyed) upload.source.destroy();
         },
-        onError: (error) => fail(error),
-      });
+        (error: unknown) => {
+          connection.close();
+          fail(error as Error);
+        },
+      );
     });
   }
 }
@@ -211,8 +274,13 @@ function unwrap(error: unknown): unknown {
 }
 
 /** The request head, or undefined when a header could not be sent as it is. */
-function requestHead(url: URL, headers: Readonly<Record<string, string>>): string | undefined {
-  const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`];
+function requestHead(
+  method: string,
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+): string | undefined {
+  if (!/^[A-Z]+$/.test(method)) return undefined;
+  const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`];
   for (const [name, value] of Object.entries(headers)) {
     if (name === "host") continue;
     if (FORBIDDEN_IN_HEADERS.test(name) || FORBIDDEN_IN_HEADERS.test(value)) return undefined;

@@ -127,13 +127,16 @@ describe("framing", () => {
   it.each([
     ["another transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"],
     ["both framings", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"],
-    ["no length", "HTTP/1.1 200 OK\r\n\r\n"],
     ["two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"],
     ["a signed length", "HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\n"],
     ["a huge length", "HTTP/1.1 200 OK\r\nContent-Length: 9999999999999999\r\n\r\n"],
-    ["an interim answer", "HTTP/1.1 100 Continue\r\n\r\n"],
-  ])("leaves %s to undici", (_, text) => {
+  ])("never reads %s", (_, text) => {
     expect(framing(head(text)).kind).toBe("unsupported");
+  });
+
+  it("says when a body ends with the connection, and when an answer is interim", () => {
+    expect(framing(head("HTTP/1.1 200 OK\r\n\r\n"))).toEqual({ kind: "close" });
+    expect(framing(head("HTTP/1.1 100 Continue\r\n\r\n"))).toEqual({ kind: "interim" });
   });
 });
 

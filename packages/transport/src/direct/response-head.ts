@@ -87,16 +87,21 @@ export type Framing =
   | { readonly kind: "length"; readonly length: number }
   | { readonly kind: "chunked" }
   | { readonly kind: "none" }
+  /** No length and no coding: the body ends where the connection does. */
+  | { readonly kind: "close" }
+  /** A 1xx answer, which another answer follows. */
+  | { readonly kind: "interim" }
   | { readonly kind: "unsupported"; readonly reason: string };
 
 /**
- * How the body of a GET's response is delimited. A body of a stated length, a chunked body, or
- * none, is read on the direct path; bodies read until close, other transfer codings, both
- * framings at once (a smuggling risk), interim (1xx) answers and conflicting lengths are left to
- * undici, which asks again.
+ * How the body of a response is delimited. A body of a stated length, a chunked body, or none,
+ * is read on the direct path. A GET leaves bodies read until close and interim (1xx) answers to
+ * undici, which asks again; an upload, which cannot be asked again, reads them itself. Other
+ * transfer codings, both framings at once (a smuggling risk) and conflicting lengths are never
+ * read here.
  */
 export function framing(head: ResponseHead): Framing {
-  if (head.status < 200) return { kind: "unsupported", reason: "an interim answer" };
+  if (head.status < 200) return { kind: "interim" };
   if (head.status === 204 || head.status === 304) return { kind: "none" };
   const codings = head.fields.filter(([name]) => name === "transfer-encoding");
   if (codings.length > 0) {
@@ -111,7 +116,7 @@ export function framing(head: ResponseHead): Framing {
   const lengths = head.fields
     .filter(([name]) => name === "content-length")
     .flatMap(([, value]) => value.split(",").map((part) => part.trim()));
-  if (lengths.length === 0) return { kind: "unsupported", reason: "no Content-Length" };
+  if (lengths.length === 0) return { kind: "close" };
   const first = lengths[0] as string;
   if (!/^[0-9]{1,15}$/.test(first) || lengths.some((value) => value !== first)) {
     return { kind: "unsupported", reason: "a Content-Length that is not one number" };
