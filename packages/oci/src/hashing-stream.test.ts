@@ -214,6 +214,27 @@ describe("VerifyingStream with a source", () => {
     expect(passed).toBeLessThanOrEqual(100);
   });
 
+  it("passes a sink's promise on to its source, which waits for it", async () => {
+    const returned: unknown[] = [];
+    const source = new (class extends DrainableSource {
+      override async [DRAIN](sink: (view: Uint8Array) => void | Promise<void>): Promise<void> {
+        for (const part of this.parts) {
+          const waiting = sink(part);
+          returned.push(waiting);
+          await waiting;
+        }
+      }
+    })(chunks(DATA));
+    const verifier = new VerifyingStream({ digest, size: DATA.length, source });
+    let inSink = 0;
+    await verifier[DRAIN](async () => {
+      inSink++;
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+    expect(inSink).toBe(chunks(DATA).length);
+    expect(returned.every((value) => value instanceof Promise)).toBe(true);
+  });
+
   it("drains a source that cannot be drained by reading it", async () => {
     const verifier = new VerifyingStream({ digest, source: Readable.from(chunks(DATA)) });
     const copies: Buffer[] = [];

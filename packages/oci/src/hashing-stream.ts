@@ -72,16 +72,21 @@ export interface VerifyingStreamOptions {
 
 /**
  * The method of a byte source that hands its bytes over synchronously: each view to `sink`
- * before the next is read, valid only during the call. Resolves after the last byte; rejects
- * with the source's error or with what `sink` threw. Sources that reuse one buffer for every
- * read offer it, so that a consumer that is done with each view at once costs no allocation.
+ * before the next is read, valid only during the call. A sink that cannot take more yet returns
+ * a promise: the source reads on once it settles (a rejection fails the drain). Resolves after
+ * the last byte; rejects with the source's error or with what `sink` threw. Sources that reuse
+ * one buffer for every read offer it, so that a consumer that is done with each view at once
+ * costs no allocation.
  */
 export const DRAIN: unique symbol = Symbol.for("@hoist/oci.drain");
 
 /** Something that can be drained: see {@link DRAIN}. */
 export interface Drainable {
-  [DRAIN](sink: (view: Uint8Array) => void): Promise<void>;
+  [DRAIN](sink: DrainSink): Promise<void>;
 }
+
+/** Takes one view, valid only during the call; returning a promise asks the source to wait for it. */
+export type DrainSink = (view: Uint8Array) => unknown;
 
 export function isDrainable(value: unknown): value is Drainable {
   return (
@@ -227,11 +232,11 @@ export class VerifyingStream extends Transform implements Drainable {
     }
   }
 
-  async [DRAIN](sink: (view: Uint8Array) => void): Promise<void> {
+  async [DRAIN](sink: DrainSink): Promise<void> {
     const source = this.#source;
     if (source === undefined || this.#started || !isDrainable(source)) {
       // Nothing to drain directly: read this stream as any other.
-      for await (const chunk of this) sink(chunk as Buffer);
+      for await (const chunk of this) await sink(chunk as Buffer);
       return;
     }
     this.#started = true;
@@ -241,7 +246,7 @@ export class VerifyingStream extends Transform implements Drainable {
       await source[DRAIN]((view) => {
         const failure = this.#take(view);
         if (failure) throw failure;
-        sink(view);
+        return sink(view);
       });
       const failure = this.#end();
       if (failure) throw failure;

@@ -28,6 +28,7 @@ export { Hash, type HashAlgorithm } from "./hash.js";
 export {
   DRAIN,
   type Drainable,
+  type DrainSink,
   FILL,
   type Fillable,
   HashingStream,

@@ -83,6 +83,39 @@ describe("resumableBody drained", () => {
     expect(out.bytes().equals(BLOB)).toBe(true);
   });
 
+  it("holds the body while the sink's promise is pending, and fails with its rejection", async () => {
+    const chunks = Array.from({ length: 10 }, (_, i) => BLOB.subarray(i * 500, (i + 1) * 500));
+    const held = resumableBody({
+      ...base,
+      first: response(200, Readable.from(chunks)),
+      open: () => Promise.reject(new Error("not asked")),
+      size: BLOB.length,
+    }) as unknown as { [DRAIN]: (s: (v: Uint8Array) => unknown) => Promise<void> };
+    const parts: Buffer[] = [];
+    let waiting = false;
+    await held[DRAIN]((view) => {
+      expect(waiting).toBe(false);
+      parts.push(Buffer.from(view));
+      waiting = true;
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          waiting = false;
+          resolve();
+        }, 2),
+      );
+    });
+    expect(Buffer.concat(parts).equals(BLOB)).toBe(true);
+
+    const refused = new Error("the upload failed");
+    const failing = resumableBody({
+      ...base,
+      first: response(200, Readable.from(chunks)),
+      open: () => Promise.reject(new Error("not asked")),
+      size: BLOB.length,
+    }) as unknown as { [DRAIN]: (s: (v: Uint8Array) => unknown) => Promise<void> };
+    await expect(failing[DRAIN](() => Promise.reject(refused))).rejects.toBe(refused);
+  });
+
   it("fails with what the sink threw, without asking again", async () => {
     let opened = 0;
     const body = resumableBody({

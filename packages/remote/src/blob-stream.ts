@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { DRAIN, type Drainable, SizeMismatchError } from "@hoist/oci";
+import { DRAIN, type Drainable, type DrainSink, SizeMismatchError } from "@hoist/oci";
 import { isDrainable, type TransportResponse } from "@hoist/transport";
 import { RemoteError } from "./errors.js";
 import { translateError } from "./translate-error.js";
@@ -22,6 +22,11 @@ export interface ResumableBodyOptions {
 }
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
+
+/** Whether a sink asked to be waited for (a sink that returns anything else did not). */
+function isPromise(value: unknown): value is Promise<void> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
+}
 
 function isAbortError(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === "AbortError";
@@ -79,7 +84,7 @@ class ResumableBody extends Readable implements Drainable {
   #progressed = false;
   #ended = false;
   /** Set while the body is drained instead of read. */
-  #sink: ((view: Uint8Array) => void) | undefined;
+  #sink: DrainSink | undefined;
   #drained: { resolve: () => void; reject: (error: Error) => void } | undefined;
   /** What the sink threw: the drain fails with it, and it is never a reason to resume. */
   #sinkFailure: unknown;
@@ -150,36 +155,42 @@ class ResumableBody extends Readable implements Drainable {
   }
 
   /** A view of the current response's bytes, in drain mode. */
-  readonly #take = (view: Uint8Array): void => {
+  readonly #take = (view: Uint8Array): Promise<void> | undefined => {
     const bytes = this.#advance(view);
     if (bytes === undefined) return;
+    let waiting: unknown;
     try {
-      (this.#sink as (view: Uint8Array) => void)(bytes);
+      waiting = (this.#sink as DrainSink)(bytes);
     } catch (error) {
       this.#sinkFailure = error;
       throw error;
     }
+    if (!isPromise(waiting)) return;
+    return waiting.catch((error: unknown) => {
+      this.#sinkFailure = error;
+      throw error;
+    });
   };
 
-  [DRAIN](sink: (view: Uint8Array) => void): Promise<void> {
-    if (this.#sink !== undefined) return Promise.reject(new Error("the body is already drained"));
+  async [DRAIN](sink: DrainSink): Promise<void> {
+    if (this.#sink !== undefined) throw new Error("the body is already drained");
     // Drained, the body reports its failure through the promise; nobody reads it as a stream.
     this.on("error", () => {});
-    if (this.destroyed) {
-      return Promise.reject(this.errored ?? new Error("the body was destroyed before its end"));
-    }
+    if (this.destroyed) throw this.errored ?? new Error("the body was destroyed before its end");
     try {
       // Whatever was read as a stream before the drain began goes first.
       for (let chunk = this.read() as Buffer | null; chunk !== null; chunk = this.read()) {
-        sink(chunk);
+        const waiting = sink(chunk);
+        if (isPromise(waiting)) await waiting;
       }
     } catch (error) {
       this.destroy(error as Error);
-      return Promise.reject(error);
+      throw error;
     }
+    if (this.destroyed) throw this.errored ?? new Error("the body was destroyed before its end");
     if (this.#ended) {
       this.resume();
-      return Promise.resolve();
+      return;
     }
     this.#sink = sink;
     const drained = new Promise<void>((resolve, reject) => {
@@ -200,11 +211,23 @@ class ResumableBody extends Readable implements Drainable {
 
   readonly #onData = (chunk: unknown): void => {
     if (this.#sink !== undefined) {
+      let waiting: unknown;
       try {
-        this.#take(chunk as Uint8Array);
+        waiting = this.#take(chunk as Uint8Array);
       } catch (error) {
         this.destroy(error as Error);
+        return;
       }
+      if (!isPromise(waiting)) return;
+      // A sink that cannot take more yet holds the response until it can.
+      const body = this.#response?.body;
+      body?.pause();
+      waiting.then(
+        () => {
+          if (this.#response?.body === body) body?.resume();
+        },
+        (error: unknown) => this.destroy(error as Error),
+      );
       return;
     }
     const buffer = this.#advance(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));

@@ -1,9 +1,13 @@
 import { pipeline, Readable, Transform } from "node:stream";
 import type { Repository } from "@hoist/name";
 import {
+  DRAIN,
+  type Drainable,
+  type DrainSink,
   FILL,
   type Fillable,
   type Hash,
+  isDrainable,
   isFillable,
   type Layer,
   raceAbort,
@@ -88,7 +92,7 @@ function worthRetrying(error: unknown): boolean {
 
 /** Counts bytes on their way into a request body. */
 function counting(source: Readable, counter: BlobCounter): Readable {
-  if (isFillable(source)) return new CountingFill(source, counter);
+  if (isFillable(source) || isDrainable(source)) return new CountingBody(source, counter);
   let sent = 0;
   return pipeline(
     source,
@@ -104,27 +108,52 @@ function counting(source: Readable, counter: BlobCounter): Readable {
 }
 
 /**
- * A request body over a fillable source (a verified layout blob): filled by the transport into
- * its own buffers, each fill counted; read as a stream, it reads the source as a stream.
+ * A request body over a source the transport can fill (a verified layout blob) or drain (a
+ * verified download, copied): each fill or view is counted on its way, and the source's own
+ * reads are used, so its reused buffers stay reused. Read as a stream, it reads the source as
+ * a stream. Filled or drained, it reports failures through the promise, not as stream errors.
  */
-class CountingFill extends Readable implements Fillable {
-  readonly #source: Readable & Fillable;
+class CountingBody extends Readable implements Partial<Fillable & Drainable> {
+  readonly #source: Readable & Partial<Fillable & Drainable>;
   readonly #counter: BlobCounter;
   #sent = 0;
   #streaming = false;
+  readonly [FILL]?: (into: Uint8Array) => Promise<number>;
+  readonly [DRAIN]?: (sink: DrainSink) => Promise<void>;
 
-  constructor(source: Readable & Fillable, counter: BlobCounter) {
+  constructor(source: Readable & Partial<Fillable & Drainable>, counter: BlobCounter) {
     super();
     this.#source = source;
     this.#counter = counter;
     source.once("error", (error) => this.destroy(error));
+    if (isFillable(source)) this[FILL] = (into) => this.#fill(source, into);
+    else if (isDrainable(source)) this[DRAIN] = (sink) => this.#drain(source, sink);
   }
 
-  async [FILL](into: Uint8Array): Promise<number> {
-    const bytes = await this.#source[FILL](into);
+  async #fill(source: Fillable, into: Uint8Array): Promise<number> {
+    this.#quiet();
+    const bytes = await source[FILL](into);
+    this.#count(bytes);
+    return bytes;
+  }
+
+  #drain(source: Drainable, sink: DrainSink): Promise<void> {
+    this.#quiet();
+    return source[DRAIN]((view) => {
+      const waiting = sink(view);
+      this.#count(view.length);
+      return waiting;
+    });
+  }
+
+  /** Filled or drained, failures reach the caller through promises. */
+  #quiet(): void {
+    if (this.listenerCount("error") === 0) this.on("error", () => {});
+  }
+
+  #count(bytes: number): void {
     this.#sent += bytes;
     this.#counter.at(this.#sent);
-    return bytes;
   }
 
   override _read(): void {
@@ -134,8 +163,7 @@ class CountingFill extends Readable implements Fillable {
     }
     this.#streaming = true;
     this.#source.on("data", (chunk: Buffer) => {
-      this.#sent += chunk.length;
-      this.#counter.at(this.#sent);
+      this.#count(chunk.length);
       if (!this.push(chunk)) this.#source.pause();
     });
     this.#source.once("end", () => this.push(null));

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { isFillable } from "@hoist/oci";
+import { isDrainable as isDrainableSource, isFillable } from "@hoist/oci";
 import type { Dispatcher } from "undici";
 import type { Clock } from "./clock.js";
 import type { DirectAnswer, DirectPool } from "./direct/direct-get.js";
@@ -98,8 +98,8 @@ function combineSignals(...signals: Array<AbortSignal | undefined>): AbortSignal
 
 /**
  * Sends a request on the transport's own connections when it is one they carry: a drainable GET,
- * or an upload of a known length whose body can be filled (see FILL in @hoist/oci). Undefined
- * means undici sends it (nothing of the body has been read then).
+ * or an upload of a known length whose body can be filled or drained (FILL and DRAIN in
+ * @hoist/oci). Undefined means undici sends it (nothing of the body has been read then).
  */
 function sendDirect(
   direct: DirectPool,
@@ -115,7 +115,8 @@ function sendDirect(
       : undefined;
   }
   const length = options.body?.length;
-  if (length === undefined || !(body instanceof Readable) || !isFillable(body)) return undefined;
+  if (length === undefined || !(body instanceof Readable)) return undefined;
+  if (!isFillable(body) && !isDrainableSource(body)) return undefined;
   return direct.request({ method, url, headers, upload: { source: body, length } }, signal);
 }
 

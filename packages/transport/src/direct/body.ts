@@ -1,7 +1,10 @@
 import { Readable } from "node:stream";
 
-/** Takes one view of body bytes; the view is only valid during the call. */
-export type BodySink = (view: Uint8Array) => void;
+/**
+ * Takes one view of body bytes; the view is only valid during the call. A sink that cannot take
+ * more yet returns a promise: the socket reads again once it settles.
+ */
+export type BodySink = (view: Uint8Array) => unknown;
 
 /** A response body that can also be handed over synchronously, a read at a time. */
 export interface DrainableBody extends Readable {
@@ -35,6 +38,8 @@ export class DirectBody extends Readable implements DrainableBody {
   #settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
   #finished = false;
   #failure: Error | undefined;
+  /** Whether anyone has read it as a stream yet. */
+  #read = false;
 
   constructor(source: DirectBodySource) {
     super({ highWaterMark: 256 * 1024 });
@@ -45,15 +50,26 @@ export class DirectBody extends Readable implements DrainableBody {
   deliver(view: Uint8Array): boolean {
     if (this.destroyed) return false;
     const sink = this.#sink;
-    if (sink === undefined) return this.push(Buffer.from(view));
+    // Until someone reads or drains it, the socket stops after the read that held the head:
+    // a body about to be drained is not copied into a new buffer a read at a time meanwhile.
+    if (sink === undefined) return this.push(Buffer.from(view)) && this.#read;
+    let waiting: unknown;
     try {
-      sink(view);
+      waiting = sink(view);
     } catch (error) {
       this.#source.abandon();
       this.#fail(error as Error);
       return false;
     }
-    return true;
+    if (!isPromise(waiting)) return true;
+    waiting.then(
+      () => this.#source.resume(),
+      (error: unknown) => {
+        this.#source.abandon();
+        this.#fail(error as Error);
+      },
+    );
+    return false;
   }
 
   /** @internal The last byte has been delivered. */
@@ -83,25 +99,27 @@ export class DirectBody extends Readable implements DrainableBody {
     setImmediate(() => this.destroy(error));
   }
 
-  drainTo(sink: BodySink): Promise<void> {
-    if (this.#sink !== undefined) return Promise.reject(new Error("the body is already drained"));
+  async drainTo(sink: BodySink): Promise<void> {
+    if (this.#sink !== undefined) throw new Error("the body is already drained");
     // A drained body reports its failure through the promise; as a stream nobody reads it.
     this.on("error", () => {});
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#failure !== undefined) throw this.#failure;
     // Bytes that arrived before the drain began were buffered as a stream; they go first.
     try {
       for (let chunk = this.read() as Buffer | null; chunk !== null; chunk = this.read()) {
-        sink(chunk);
+        const waiting = sink(chunk);
+        if (isPromise(waiting)) await waiting;
       }
     } catch (error) {
       this.#source.abandon();
       this.#fail(error as Error);
-      return Promise.reject(error);
+      throw error;
     }
+    if (this.#failure !== undefined) throw this.#failure;
     this.#sink = sink;
     if (this.#finished) {
       this.resume();
-      return Promise.resolve();
+      return;
     }
     const settled = new Promise<void>((resolve, reject) => {
       this.#settle = { resolve, reject };
@@ -111,6 +129,7 @@ export class DirectBody extends Readable implements DrainableBody {
   }
 
   override _read(): void {
+    this.#read = true;
     this.#source.resume();
   }
 
@@ -122,4 +141,9 @@ export class DirectBody extends Readable implements DrainableBody {
     }
     callback(error);
   }
+}
+
+/** Whether a sink asked to be waited for (a sink that returns anything else did not). */
+function isPromise(value: unknown): value is Promise<void> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
 }

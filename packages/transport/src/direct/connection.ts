@@ -51,8 +51,8 @@ export class DirectConnection {
   readonly socket: Socket;
   readonly #headLimits: HeadLimits;
   #handlers: ExchangeHandlers | undefined;
+  /** The start of a head that has not fully arrived yet. */
   #head: Buffer[] = [];
-  #headBytes = 0;
   /** Body bytes still to come; -1 while the head is being read. */
   #remaining = -1;
   /** Set for a chunked body, which ends where the coding says. */
@@ -155,7 +155,6 @@ export class DirectConnection {
     if (!this.reusable) throw new Error("the connection is busy or closed");
     this.#handlers = handlers;
     this.#head = [];
-    this.#headBytes = 0;
     this.#remaining = -1;
     this.#chunked = undefined;
     this.#used = true;
@@ -190,12 +189,14 @@ export class DirectConnection {
     }
     let body = view;
     if (this.#remaining < 0) {
-      this.#head.push(Buffer.from(view));
-      this.#headBytes += view.length;
-      const bytes = this.#head.length === 1 ? (this.#head[0] as Buffer) : Buffer.concat(this.#head);
-      this.#head = [bytes];
+      // A head that came whole in one read is parsed where it is; only a partial one is kept.
+      const bytes: Uint8Array =
+        this.#head.length === 0 ? view : Buffer.concat([...this.#head, view]);
       const parsed = parseResponseHead(bytes, this.#headLimits);
-      if (parsed.kind === "incomplete") return true;
+      if (parsed.kind === "incomplete") {
+        this.#head = [Buffer.from(bytes)];
+        return true;
+      }
       if (parsed.kind === "invalid") {
         this.#fail(new DirectSocketError(parsed.reason, "HPE_INVALID_HEAD"));
         this.close();
@@ -205,7 +206,6 @@ export class DirectConnection {
       if (frame.kind === "interim") {
         // What follows an interim answer is the answer.
         this.#head = [];
-        this.#headBytes = 0;
         const rest = bytes.subarray(parsed.head.length);
         return rest.length > 0 ? this.#onRead(rest) : true;
       }

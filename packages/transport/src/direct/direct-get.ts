@@ -6,7 +6,7 @@
 // it also reads answers that end with the connection and skips interim ones.
 import type { Readable } from "node:stream";
 import type { ConnectionOptions } from "node:tls";
-import type { Fillable } from "@hoist/oci";
+import type { Drainable, Fillable } from "@hoist/oci";
 import { DirectBody } from "./body.js";
 import { DirectConnection, DirectSocketError } from "./connection.js";
 import type { Framing, ResponseHead } from "./response-head.js";
@@ -35,8 +35,13 @@ export interface DirectRequest {
   readonly url: URL;
   /** Lower-case names; an upload's include its content-length. */
   readonly headers: Readonly<Record<string, string>>;
-  /** An upload's body: `length` bytes filled from `source`, which is destroyed afterwards. */
-  readonly upload?: { readonly source: Readable & Fillable; readonly length: number } | undefined;
+  /**
+   * An upload's body: `length` bytes filled or drained from `source`, which is destroyed
+   * afterwards. Its failures come through the request's promise, not as stream errors.
+   */
+  readonly upload?:
+    | { readonly source: Readable & (Fillable | Drainable); readonly length: number }
+    | undefined;
 }
 
 const FORBIDDEN_IN_HEADERS = /[\r\n\0]/;
@@ -67,6 +72,7 @@ export class DirectPool {
     const { url, upload } = request;
     const head = requestHead(request.method, url, request.headers);
     if (head === undefined) return undefined;
+    upload?.source.on("error", () => {});
     try {
       const reused = this.#takeIdle(url.origin);
       if (reused !== undefined) {

@@ -1,8 +1,9 @@
-// An upload's body, written from a few buffers that are filled by the body's source (FILL) and
-// reused as soon as the socket has written them. Every read of a blob through a stream is a new
-// Buffer whose pages the kernel must fault in; this way a push touches the same few all along.
+// An upload's body, written from a few buffers that are reused as soon as the socket has written
+// them: filled by the body's source (FILL, a file), or copied into from each view the source
+// hands over (DRAIN, a download being copied). Every read of a blob through a stream is a new
+// Buffer whose pages the kernel must fault in; this way an upload touches the same few all along.
 import type { Socket } from "node:net";
-import { FILL, type Fillable } from "@hoist/oci";
+import { DRAIN, type Drainable, FILL, type Fillable, isFillable } from "@hoist/oci";
 
 /** Bytes each fill asks for. */
 export const UPLOAD_BUFFER_BYTES = 256 * 1024;
@@ -38,9 +39,55 @@ export class UploadLengthError extends Error {
   }
 }
 
+/** The writes of one upload still in flight, each buffer going back to the pool once written. */
+class Writes {
+  readonly #options: PumpOptions;
+  #inFlight = 0;
+  #waiting: (() => void) | undefined;
+  readonly #onClose = () => this.#wake();
+
+  constructor(options: PumpOptions) {
+    this.#options = options;
+    options.socket.once("close", this.#onClose);
+  }
+
+  /** Whether the next write should wait for one in flight to finish. */
+  get full(): boolean {
+    return this.#inFlight >= MAX_WRITES_IN_FLIGHT;
+  }
+
+  /** Resolves when a write in flight has finished, or the socket has closed. */
+  settled(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+    });
+  }
+
+  write(buffer: Buffer, bytes: number): void {
+    const { socket, buffers, onProgress } = this.#options;
+    this.#inFlight++;
+    socket.write(buffer.subarray(0, bytes), () => {
+      this.#inFlight--;
+      buffers.give(buffer);
+      onProgress();
+      this.#wake();
+    });
+  }
+
+  dispose(): void {
+    this.#options.socket.off("close", this.#onClose);
+  }
+
+  #wake(): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.();
+  }
+}
+
 export interface PumpOptions {
   readonly socket: Socket;
-  readonly source: Fillable;
+  readonly source: Fillable | Drainable;
   /** The announced Content-Length. */
   readonly length: number;
   readonly buffers: UploadBuffers;
@@ -56,21 +103,20 @@ export interface PumpOptions {
  * with what the source threw, or with an UploadLengthError, before the last byte is written (so
  * the registry never gets a whole body that is wrong).
  */
-export async function pumpBody(options: PumpOptions): Promise<boolean> {
-  const { socket, source, length, buffers } = options;
+export function pumpBody(options: PumpOptions): Promise<boolean> {
+  const source = options.source;
+  return isFillable(source) ? pumpFilled(options, source) : pumpDrained(options, source);
+}
+
+async function pumpFilled(options: PumpOptions, source: Fillable): Promise<boolean> {
+  const { socket, length, buffers } = options;
+  const writes = new Writes(options);
   let remaining = length;
-  let inFlight = 0;
-  let written: (() => void) | undefined;
-  const onClose = () => written?.();
-  socket.once("close", onClose);
   try {
     while (remaining > 0) {
       if (options.stopped() || socket.destroyed) return false;
-      if (inFlight >= MAX_WRITES_IN_FLIGHT) {
-        await new Promise<void>((resolve) => {
-          written = resolve;
-        });
-        written = undefined;
+      if (writes.full) {
+        await writes.settled();
         continue;
       }
       const buffer = buffers.take();
@@ -93,17 +139,11 @@ export async function pumpBody(options: PumpOptions): Promise<boolean> {
         buffers.give(buffer);
         return false;
       }
-      inFlight++;
-      socket.write(buffer.subarray(0, filled), () => {
-        inFlight--;
-        buffers.give(buffer);
-        options.onProgress();
-        written?.();
-      });
+      writes.write(buffer, filled);
     }
     return true;
   } finally {
-    socket.off("close", onClose);
+    writes.dispose();
   }
 }
 
@@ -116,5 +156,60 @@ async function expectEnd(source: Fillable, length: number): Promise<void> {
     throw new UploadLengthError(
       `the request body is longer than the ${length} bytes its Content-Length announced`,
     );
+  }
+}
+
+/** Thrown into a drain to stop it: the answer came, or the connection closed. */
+const STOPPED = new Error("the upload stopped");
+
+/**
+ * Copies each view the source hands over into the upload's buffers, writing each as it fills.
+ * The buffer with the body's last bytes is written only once the drain has resolved, that is,
+ * once the source (a verifier) has checked them: a wrong blob never reaches the registry whole.
+ */
+async function pumpDrained(options: PumpOptions, source: Drainable): Promise<boolean> {
+  const { socket, length, buffers } = options;
+  const writes = new Writes(options);
+  let taken = 0;
+  let current: Buffer | undefined;
+  let used = 0;
+  try {
+    await source[DRAIN]((view) => {
+      if (options.stopped() || socket.destroyed) throw STOPPED;
+      if (taken + view.length > length) {
+        throw new UploadLengthError(
+          `the request body is longer than the ${length} bytes its Content-Length announced`,
+        );
+      }
+      for (let at = 0; at < view.length; ) {
+        current ??= buffers.take();
+        const bytes = Math.min(view.length - at, current.length - used);
+        current.set(view.subarray(at, at + bytes), used);
+        used += bytes;
+        at += bytes;
+        if (used === current.length && taken + at < length) {
+          writes.write(current, used);
+          current = undefined;
+          used = 0;
+        }
+      }
+      taken += view.length;
+      return writes.full ? writes.settled() : undefined;
+    });
+    if (taken < length) {
+      throw new UploadLengthError(
+        `the request body ended after ${taken} of the ${length} bytes its Content-Length announced`,
+      );
+    }
+    if (options.stopped() || socket.destroyed) return false;
+    if (current !== undefined) writes.write(current, used);
+    current = undefined;
+    return true;
+  } catch (error) {
+    if (error === STOPPED) return false;
+    throw error;
+  } finally {
+    if (current !== undefined) buffers.give(current);
+    writes.dispose();
   }
 }

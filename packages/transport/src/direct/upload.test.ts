@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { Readable } from "node:stream";
-import { FILL, type Fillable } from "@hoist/oci";
+import { DRAIN, type Drainable, type DrainSink, FILL, type Fillable } from "@hoist/oci";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DirectPool } from "./direct-get.js";
 
@@ -28,6 +28,40 @@ class PatternSource extends Readable implements Fillable {
     for (let i = 0; i < bytes; i++) into[i] = (this.#offset + i) % 251;
     this.#offset += bytes;
     return bytes;
+  }
+}
+
+/**
+ * A body of `length` deterministic bytes handed over in views of one reused buffer, as a
+ * verified download is; `wrongAtEnd` rejects the drain after the last view, as a verifier does
+ * for a wrong digest. It records the most views it had handed over without the sink catching up.
+ */
+class DrainedSource extends Readable implements Drainable {
+  waits = 0;
+  constructor(
+    readonly length: number,
+    readonly options: { actual?: number; wrongAtEnd?: boolean; view?: number } = {},
+  ) {
+    super();
+  }
+  override _read(): void {
+    this.destroy(new Error("DrainedSource is only drained"));
+  }
+  async [DRAIN](sink: DrainSink): Promise<void> {
+    const end = this.options.actual ?? this.length;
+    const reused = Buffer.alloc(this.options.view ?? 100_000);
+    for (let offset = 0; offset < end; ) {
+      const bytes = Math.min(reused.length, end - offset);
+      for (let i = 0; i < bytes; i++) reused[i] = (offset + i) % 251;
+      offset += bytes;
+      const waiting = sink(reused.subarray(0, bytes));
+      reused.fill(0);
+      if (waiting) {
+        this.waits++;
+        await waiting;
+      }
+    }
+    if (this.options.wrongAtEnd) throw new Error("sha256 mismatch");
   }
 }
 
@@ -133,7 +167,12 @@ function pool(overrides: Partial<ConstructorParameters<typeof DirectPool>[0]> = 
   return created;
 }
 
-function put(direct: DirectPool, url: URL, source: PatternSource, signal?: AbortSignal) {
+function put(
+  direct: DirectPool,
+  url: URL,
+  source: PatternSource | DrainedSource,
+  signal?: AbortSignal,
+) {
   return direct.request(
     {
       method: "PUT",
@@ -244,5 +283,42 @@ describe("DirectPool uploads", () => {
     const source = new PatternSource(256 * 1024 * 1024);
     await expect(put(pool(), server.url, source, controller.signal)).rejects.toBe(reason);
     expect(source.destroyed).toBe(true);
+  });
+
+  it("copies a drained body into reused buffers, byte-exact, waiting for the socket", async () => {
+    const server = await uploadServer(created);
+    const length = 24 * 1024 * 1024 + 7;
+    const source = new DrainedSource(length);
+    const answer = await put(pool(), server.url, source);
+    expect(answer?.statusCode).toBe(201);
+    expect(await text(answer?.body as Readable)).toBe(
+      createHash("sha256").update(pattern(length)).digest("hex"),
+    );
+    // The drain was held while 16 writes were in flight, not queued without bound.
+    expect(source.waits).toBeGreaterThan(0);
+    expect(source.destroyed).toBe(true);
+  });
+
+  it.each([
+    ["shorter than announced", { actual: 3 * 1024 * 1024 }, /ended after 3145728 of the 4194304/],
+    ["longer than announced", { actual: 4 * 1024 * 1024 + 1 }, /longer than the 4194304/],
+    ["found wrong at its end", { wrongAtEnd: true }, /sha256 mismatch/],
+  ])("never sends the last bytes of a drained body %s", async (_, options, message) => {
+    const server = await uploadServer(created);
+    const source = new DrainedSource(4 * 1024 * 1024, options);
+    await expect(put(pool(), server.url, source)).rejects.toThrow(message);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.received()).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it("stops draining when the answer comes first", async () => {
+    const server = await uploadServer(
+      (socket) => socket.write("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"),
+      { early: true },
+    );
+    const source = new DrainedSource(64 * 1024 * 1024);
+    const answer = await put(pool(), server.url, source);
+    expect(answer?.statusCode).toBe(401);
+    await vi.waitFor(() => expect(source.destroyed).toBe(true));
   });
 });
