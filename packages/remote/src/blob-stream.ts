@@ -85,6 +85,10 @@ class ResumableBody extends Readable implements Drainable {
   #ended = false;
   /** Set while the body is drained instead of read. */
   #sink: DrainSink | undefined;
+  /** Whether the body is read as a stream (its reader asked for data). */
+  #streaming = false;
+  /** Whether a drain has begun. */
+  #draining = false;
   #drained: { resolve: () => void; reject: (error: Error) => void } | undefined;
   /** What the sink threw: the drain fails with it, and it is never a reason to resume. */
   #sinkFailure: unknown;
@@ -106,10 +110,13 @@ class ResumableBody extends Readable implements Drainable {
   #attach(response: TransportResponse): void {
     this.#response = response;
     this.#progressed = false;
-    response.body.on("data", this.#onData);
     response.body.once("end", this.#onEnd);
     response.body.once("error", this.#onError);
+    // The response is read once this body is read or drained, not before: a body opened ahead
+    // of its use (a copy opens its source while the upload session opens) would otherwise copy
+    // its first reads into new buffers, where a drain hands them over in place.
     if (this.#sink !== undefined) this.#drainCurrent();
+    else if (this.#streaming) response.body.on("data", this.#onData);
   }
 
   /** Hands the current response's bytes to the sink, by its own drain where it has one. */
@@ -117,6 +124,7 @@ class ResumableBody extends Readable implements Drainable {
     const body = this.#response?.body;
     if (body === undefined) return;
     if (!isDrainable(body)) {
+      if (!body.listeners("data").includes(this.#onData)) body.on("data", this.#onData);
       body.resume();
       return;
     }
@@ -173,10 +181,11 @@ class ResumableBody extends Readable implements Drainable {
   };
 
   async [DRAIN](sink: DrainSink): Promise<void> {
-    if (this.#sink !== undefined) throw new Error("the body is already drained");
+    if (this.#draining) throw new Error("the body is already drained");
     // Drained, the body reports its failure through the promise; nobody reads it as a stream.
     this.on("error", () => {});
     if (this.destroyed) throw this.errored ?? new Error("the body was destroyed before its end");
+    this.#draining = true;
     try {
       // Whatever was read as a stream before the drain began goes first.
       for (let chunk = this.read() as Buffer | null; chunk !== null; chunk = this.read()) {
@@ -260,6 +269,13 @@ class ResumableBody extends Readable implements Drainable {
   };
 
   override _read(): void {
+    // Reading what a drain found buffered is not reading the body as a stream.
+    if (this.#draining) return;
+    if (!this.#streaming) {
+      this.#streaming = true;
+      this.#response?.body.on("data", this.#onData);
+      return;
+    }
     this.#response?.body.resume();
   }
 
