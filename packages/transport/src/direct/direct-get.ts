@@ -160,8 +160,16 @@ export class DirectPool {
       /** Whether the whole upload body has been queued on the socket. */
       let sent = upload === undefined;
       let timer: NodeJS.Timeout | undefined;
+      let armedFor: string | undefined;
+      // Re-armed for every read and every write: the same timeout is pushed back (refresh), not
+      // replaced, so a 256 MiB transfer does not make two thousand timers to collect.
       const arm = (ms: number, message: string, code: string) => {
+        if (timer !== undefined && armedFor === code) {
+          timer.refresh();
+          return;
+        }
         clearTimeout(timer);
+        armedFor = code;
         timer = setTimeout(() => {
           const error = new DirectSocketError(message, code);
           connection.close();
@@ -174,6 +182,7 @@ export class DirectPool {
       };
       const cleanup = () => {
         clearTimeout(timer);
+        timer = undefined;
         signal.removeEventListener("abort", onAbort);
       };
       const fail = (error: Error) => {
