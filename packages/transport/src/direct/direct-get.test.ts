@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { DirectPool } from "./direct-get.js";
+import { describe, expect, it } from "vitest";
+import { directHarness } from "../../test/direct-harness.js";
+import type { DirectPool } from "./direct-get.js";
 
 /** A server that answers each request head with whatever `answer` writes on the socket. */
 async function rawServer(
@@ -24,7 +25,7 @@ async function rawServer(
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address() as { port: number };
-  servers.push(server);
+  track(server);
   return {
     url: new URL(`http://127.0.0.1:${address.port}/v2/r/blobs/x`),
     server,
@@ -32,34 +33,7 @@ async function rawServer(
   };
 }
 
-const servers: Server[] = [];
-const pools: DirectPool[] = [];
-
-afterEach(async () => {
-  for (const pool of pools.splice(0)) pool.close();
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise((resolve) => {
-          server.close(resolve);
-          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-        }),
-    ),
-  );
-});
-
-function pool(overrides: Partial<ConstructorParameters<typeof DirectPool>[0]> = {}): DirectPool {
-  const created = new DirectPool({
-    connectTimeoutMs: 2000,
-    headersTimeoutMs: 2000,
-    bodyTimeoutMs: 2000,
-    keepAliveTimeoutMs: 2000,
-    maxIdlePerOrigin: 4,
-    ...overrides,
-  });
-  pools.push(created);
-  return created;
-}
+const { pool, track } = directHarness();
 
 function ok(socket: Socket, body: Buffer, extra = ""): void {
   socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n${extra}\r\n`);

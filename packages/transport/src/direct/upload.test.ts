@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { Readable } from "node:stream";
 import { DRAIN, type Drainable, type DrainSink, FILL, type Fillable } from "@hoist/oci";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { DirectPool } from "./direct-get.js";
+import { describe, expect, it, vi } from "vitest";
+import { directHarness } from "../../test/direct-harness.js";
+import type { DirectPool } from "./direct-get.js";
 
 /** A body of `length` deterministic bytes, filled into whatever buffers it is handed. */
 class PatternSource extends Readable implements Fillable {
@@ -90,7 +91,6 @@ async function uploadServer(
   let received = 0;
   const server = createServer((socket) => {
     connections++;
-    sockets.push(socket);
     socket.on("error", () => {});
     if (options.stall) {
       socket.pause();
@@ -132,7 +132,7 @@ async function uploadServer(
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  servers.push(server);
+  track(server);
   const { port } = server.address() as { port: number };
   return {
     url: new URL(`http://127.0.0.1:${port}/v2/r/blobs/uploads/u?digest=sha256%3Ax`),
@@ -141,31 +141,7 @@ async function uploadServer(
   };
 }
 
-const servers: Server[] = [];
-const sockets: Socket[] = [];
-const pools: DirectPool[] = [];
-
-afterEach(async () => {
-  for (const pool of pools.splice(0)) pool.close();
-  // A paused socket never reads the client's close: end the server's side too.
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(
-    servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))),
-  );
-});
-
-function pool(overrides: Partial<ConstructorParameters<typeof DirectPool>[0]> = {}): DirectPool {
-  const created = new DirectPool({
-    connectTimeoutMs: 2000,
-    headersTimeoutMs: 2000,
-    bodyTimeoutMs: 2000,
-    keepAliveTimeoutMs: 2000,
-    maxIdlePerOrigin: 4,
-    ...overrides,
-  });
-  pools.push(created);
-  return created;
-}
+const { pool, track } = directHarness();
 
 function put(
   direct: DirectPool,
