@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { isDrainable as isDrainableSource, isFillable } from "@hoist/oci";
 import type { Dispatcher } from "undici";
 import type { Clock } from "./clock.js";
-import type { DirectAnswer, DirectPool } from "./direct/direct-get.js";
+import type { DirectAnswer, DirectPool } from "./direct/direct-pool.js";
 import type { HostLimiter } from "./host-limiter.js";
 import { errorCode, isGarbledAnswer, toTransportError } from "./network-error.js";
 import { parseRateLimit, type RateLimit } from "./rate-limit.js";

@@ -3,7 +3,7 @@ import type { Authenticator, Keychain, Resource } from "@hoist/authn";
 import { raceAbort } from "@hoist/oci";
 import type { Dispatcher } from "undici";
 import { type Clock, systemClock } from "./clock.js";
-import { DirectPool } from "./direct/direct-get.js";
+import { DirectPool } from "./direct/direct-pool.js";
 import {
   createDispatcher,
   type ProxyOptions,

@@ -1,6 +1,6 @@
 import type { Server, Socket } from "node:net";
 import { afterEach } from "vitest";
-import { DirectPool, type DirectPoolOptions } from "../src/direct/direct-get.js";
+import { DirectPool, type DirectPoolOptions } from "../src/direct/direct-pool.js";
 
 /**
  * Direct pools with short timeouts for tests against raw loopback servers, and the cleanup

@@ -4,7 +4,7 @@ import { Readable } from "node:stream";
 import { DRAIN, type Drainable, type DrainSink, FILL, type Fillable } from "@hoist/oci";
 import { describe, expect, it, vi } from "vitest";
 import { directHarness } from "../../test/direct-harness.js";
-import type { DirectPool } from "./direct-get.js";
+import type { DirectPool } from "./direct-pool.js";
 
 /** A body of `length` deterministic bytes, filled into whatever buffers it is handed. */
 class PatternSource extends Readable implements Fillable {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { directHarness } from "../../test/direct-harness.js";
-import type { DirectPool } from "./direct-get.js";
+import type { DirectPool } from "./direct-pool.js";
 
 /** A server that answers each request head with whatever `answer` writes on the socket. */
 async function rawServer(
