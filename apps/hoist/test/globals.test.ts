@@ -155,47 +155,59 @@ describe("append onto a Windows base", () => {
 });
 
 describe("Ctrl-C", () => {
-  it("stops a push at once: one line on stderr, status 1, nothing on stdout", async () => {
-    const { spawn } = await import("node:child_process");
-    const { startRegistry } = await import("@hoist/registry");
-    const { HOIST_BIN } = await import("./helpers.js");
-    // Every upload stalls for a minute, so the push is surely in flight when Ctrl-C comes.
-    const registry = await startRegistry({
-      faults: { rules: [{ route: "upload", latencyMs: 60_000 }] },
-    });
-    try {
-      const layout = await layoutWith(temp(), "interrupted", [testImage("interrupted")]);
-      const child = spawn(
-        process.execPath,
-        [HOIST_BIN, "push", layout, `${registry.host}/slow/app:v1`],
-        {
-          env: isolatedEnv(join(temp(), "interrupt")) as NodeJS.ProcessEnv,
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        stdout += chunk;
+  it.each([
+    ["while the blobs upload", "upload"],
+    // The blob is opened beside its upload session (POST): Ctrl-C finds it waiting, unread.
+    ["while the upload sessions open", "upload-start"],
+  ] as const)(
+    "stops a push at once %s: one line on stderr, status 1, nothing on stdout",
+    async (_, route) => {
+      const { spawn } = await import("node:child_process");
+      const { startRegistry } = await import("@hoist/registry");
+      const { HOIST_BIN } = await import("./helpers.js");
+      // Every upload (or upload session) stalls for a minute, so the push is surely in flight
+      // when Ctrl-C comes.
+      const registry = await startRegistry({
+        faults: { rules: [{ route, latencyMs: 60_000 }] },
       });
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk;
-      });
-      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-      const started = Date.now();
-      while (!registry.requests().some((r) => r.route === "upload-start" || r.route === "upload")) {
-        if (Date.now() - started > 15_000) throw new Error(`the push never started: ${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      try {
+        const layout = await layoutWith(temp(), `interrupted-${route}`, [testImage("interrupted")]);
+        const child = spawn(
+          process.execPath,
+          [HOIST_BIN, "push", layout, `${registry.host}/slow/app:v1`],
+          {
+            env: isolatedEnv(join(temp(), "interrupt")) as NodeJS.ProcessEnv,
+            stdio: ["ignore", "pipe", "pipe"],
+          },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk;
+        });
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk;
+        });
+        const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+        const started = Date.now();
+        // A stalled request is recorded once answered: a stalled POST shows as the blob checks
+        // (HEAD) answered before it, and the POST follows them at once.
+        const begun = route === "upload" ? ["upload-start", "upload"] : ["blob"];
+        while (!registry.requests().some((r) => begun.includes(r.route))) {
+          if (Date.now() - started > 15_000) throw new Error(`the push never started: ${stderr}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        if (route === "upload-start") await new Promise((resolve) => setTimeout(resolve, 300));
+        const interrupted = Date.now();
+        child.kill("SIGINT");
+        expect(await exited).toBe(1);
+        expect(Date.now() - interrupted).toBeLessThan(5_000);
+        expect(stdout).toBe("");
+        expect(stderr.trimEnd().split("\n"), stderr).toHaveLength(1);
+        expect(stderr).toMatch(/^Error: .*(interrupted|abort)/i);
+      } finally {
+        await registry.close();
       }
-      const interrupted = Date.now();
-      child.kill("SIGINT");
-      expect(await exited).toBe(1);
-      expect(Date.now() - interrupted).toBeLessThan(5_000);
-      expect(stdout).toBe("");
-      expect(stderr.trimEnd().split("\n")).toHaveLength(1);
-      expect(stderr).toMatch(/^Error: .*(interrupted|abort)/i);
-    } finally {
-      await registry.close();
-    }
-  });
+    },
+  );
 });

@@ -187,8 +187,13 @@ class EarlySource {
 
   constructor(open: () => Promise<Readable>) {
     this.#stream = open();
-    // A failure surfaces when the upload takes the stream; until then it is not unhandled.
-    this.#stream.catch(() => {});
+    // A failure surfaces when the upload takes the stream; until then it is not unhandled. An
+    // abort can also destroy the stream while it waits (a layer's stream follows the signal):
+    // that error is the upload's to report, not an uncaught one.
+    this.#stream.then(
+      (stream) => stream.on("error", () => {}),
+      () => {},
+    );
   }
 
   take(): Promise<Readable> | undefined {
