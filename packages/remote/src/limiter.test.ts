@@ -80,6 +80,41 @@ describe("Limiter", () => {
     }
   });
 
+  it("hands out slots that are given back once, however often released", async () => {
+    const limiter = new Limiter(1);
+    const release = await limiter.acquire();
+    let second = false;
+    const next = limiter.acquire().then((give) => {
+      second = true;
+      return give;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(second).toBe(false);
+    release();
+    release();
+    const giveSecond = await next;
+    // The double release did not free a second slot: a third waits for the second.
+    let third = false;
+    const later = limiter.acquire().then(() => {
+      third = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(third).toBe(false);
+    giveSecond();
+    await later;
+    expect(third).toBe(true);
+  });
+
+  it("rejects a waiting acquire when its signal aborts", async () => {
+    const limiter = new Limiter(1);
+    await limiter.acquire();
+    const controller = new AbortController();
+    const waiting = limiter.acquire(controller.signal);
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+  });
+
   it("maps with a bound, keeping order", async () => {
     expect(await mapLimit([3, 1, 2], 2, async (n) => n * 2)).toEqual([6, 2, 4]);
     expect(await mapLimit([], 4, async (n: number) => n)).toEqual([]);

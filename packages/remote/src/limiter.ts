@@ -28,6 +28,20 @@ export class Limiter {
     }
   }
 
+  /**
+   * Takes a slot and resolves with the function that gives it back (once; later calls do
+   * nothing). For work whose slot is handed on before it ends, which `run` cannot express.
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    await this.#acquire(signal);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#release();
+    };
+  }
+
   #acquire(signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
     if (this.#active < this.#limit) {

@@ -17,6 +17,7 @@ import type { Session } from "@hoist/transport";
 import type { BlobKnowledge } from "./blob-knowledge.js";
 import type { RemoteClient } from "./client.js";
 import { RemoteError } from "./errors.js";
+import type { Limiter } from "./limiter.js";
 import type { BlobCounter, ProgressTracker } from "./progress.js";
 import { translateError, translating } from "./translate-error.js";
 import {
@@ -37,6 +38,36 @@ export interface BlobJob {
   size: number | undefined;
   /** A repository the blob is known to live in (where it was pulled from), for mounting. */
   origin: Repository | undefined;
+}
+
+/** An upload session opened before its blob holds a job slot. */
+interface OpenedSession {
+  /** The session's URL, or "mounted" when the registry mounted the blob instead. */
+  readonly started: Promise<URL | "mounted">;
+  /** Whether it asked for a mount (then the blob's source is not opened beside it). */
+  readonly mounting: boolean;
+}
+
+/** The job slots an operation's blobs take turns in (see `UploadOptions.turns`). */
+export interface UploadTurns {
+  /** Blobs moving bytes at once. */
+  readonly slots: Limiter;
+  /** Blobs waiting for a slot with their upload session open, at most. */
+  readonly ahead: Limiter;
+}
+
+/** What `BlobUploader.upload` knows already, and how it takes its turn. */
+export interface UploadOptions {
+  /**
+   * The answer of an existence check the caller made; undefined means the upload checks
+   * (HEAD) itself. A blob known to be present is not touched.
+   */
+  present?: boolean;
+  /**
+   * Given, the upload takes a slot itself, once it knows it has bytes to send, and opens its
+   * session before it waits for one. Otherwise the caller holds a slot already.
+   */
+  turns?: UploadTurns;
 }
 
 export interface UploaderDeps {
@@ -260,10 +291,10 @@ export class BlobUploader {
 
   /**
    * Puts one blob in place and returns its digest. The caller holds a job slot, unless it
-   * already knows the blob is `present` (then nothing is sent). `present` is the answer of an
-   * existence check the caller made; undefined means this call checks (HEAD) itself.
+   * already knows the blob is present (then nothing is sent).
    */
-  async upload(job: BlobJob, present?: boolean): Promise<Hash> {
+  async upload(job: BlobJob, options: UploadOptions = {}): Promise<Hash> {
+    const { present, turns } = options;
     const counter = this.#deps.progress.counter(job.size);
     if (!job.digest) return this.#uploadStreamed(job, counter);
     const digest = job.digest;
@@ -291,23 +322,80 @@ export class BlobUploader {
       }
       running = knowledge.inFlight(this.repository, digest);
     }
-    return knowledge.track(this.repository, digest, this.#put(job, digest, counter));
+    // Tracked from before its session opens: a mount, too, rewrites the repository's link.
+    const putting = turns
+      ? this.#putInTurn(job, digest, counter, turns)
+      : this.#put(job, digest, counter, undefined);
+    return knowledge.track(this.repository, digest, putting);
   }
 
-  async #put(job: BlobJob, digest: Hash, counter: BlobCounter): Promise<Hash> {
+  /**
+   * Opens the blob's upload session (POST, or a mount) while it waits for a slot, with at most
+   * `turns.ahead` blobs waiting so: the session's round trip then overlaps the transfers in
+   * flight instead of coming first in the slot.
+   */
+  async #putInTurn(
+    job: BlobJob,
+    digest: Hash,
+    counter: BlobCounter,
+    turns: UploadTurns,
+  ): Promise<Hash> {
+    const { signal } = this.#deps;
+    const leaveQueue = await turns.ahead.acquire(signal);
+    let opened: OpenedSession | undefined;
+    let release: () => void;
+    try {
+      const sources = this.#mountSources(job, digest);
+      const started = this.#start(digest, sources);
+      // A failure is reported by the attempt that takes the session.
+      started.catch(() => {});
+      opened = { started, mounting: sources.length > 0 };
+      release = await turns.slots.acquire(signal);
+    } catch (error) {
+      if (opened) this.#discard(opened);
+      throw error;
+    } finally {
+      leaveQueue();
+    }
+    try {
+      return await this.#put(job, digest, counter, opened);
+    } finally {
+      release();
+    }
+  }
+
+  /** Closes a session opened ahead that no attempt took (in the background). */
+  #discard(opened: OpenedSession): void {
+    opened.started.then(
+      (started) => {
+        if (started instanceof URL) this.#cancel(started);
+      },
+      () => {},
+    );
+  }
+
+  async #put(
+    job: BlobJob,
+    digest: Hash,
+    counter: BlobCounter,
+    opened: OpenedSession | undefined,
+  ): Promise<Hash> {
     const { knowledge } = this.#deps;
     for (let attempt = 1; ; attempt++) {
       let location: URL | undefined;
-      const sources = this.#mountSources(job, digest);
+      // Only the first attempt takes a session opened ahead; a retry opens its own.
+      const taken = attempt === 1 ? opened : undefined;
+      const sources = taken ? [] : this.#mountSources(job, digest);
+      const mounting = taken ? taken.mounting : sources.length > 0;
       // The first attempt opens the source while the registry opens the upload session, not
       // after: for a blob copied from another registry, a round trip off every blob's path.
       // Not when a mount may make the bytes unneeded.
       const early =
-        attempt === 1 && sources.length === 0
+        attempt === 1 && !mounting
           ? new EarlySource(() => job.layer.compressed(this.#signalOptions()))
           : undefined;
       try {
-        const started = await this.#start(digest, sources);
+        const started = await (taken ? taken.started : this.#start(digest, sources));
         if (started === "mounted") {
           knowledge.add(this.repository, digest);
           counter.done();

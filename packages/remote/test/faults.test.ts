@@ -546,4 +546,70 @@ describe("faults between client and docker-registry", () => {
     expect(heads()).toBe(7);
     expect(await push).toBeInstanceOf(Error);
   });
+
+  it("opens the next blob's upload session while a blob uploads, and closes it when stopped", async () => {
+    const repo = uniqueRepo("ahead");
+    const image = randomImage({ layers: 3, layerSize: 1024, seed: 44 });
+    // Every blob PUT hangs. One job: one blob holds the slot, one more waits with its session
+    // open, and the other two wait without one.
+    proxy().setRules([{ method: "PUT", path: /\/blobs\/uploads\//, fault: { kind: "stall" } }]);
+    const controller = new AbortController();
+    const push = pusher
+      .write(proxied(repo), image, { jobs: 1, signal: controller.signal })
+      .catch((error: unknown) => error);
+    const sent = (method: string) =>
+      proxy()
+        .requests()
+        .filter((r) => r.method === method && r.path.startsWith(`/v2/${repo}/blobs/uploads/`));
+    const until = async (done: () => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    await until(() => sent("PUT").length >= 1 && sent("POST").length >= 2);
+    // A moment more, for any session opened beyond the bound.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sent("PUT")).toHaveLength(1);
+    expect(sent("POST")).toHaveLength(2);
+    expect(sent("POST").every((r) => r.status === 202)).toBe(true);
+    controller.abort(new Error("enough"));
+    expect(await push).toBeInstanceOf(Error);
+    // Both sessions are given back: the stopped upload's and the one that never got its turn.
+    await until(() => sent("DELETE").length >= 2);
+    expect(sent("DELETE")).toHaveLength(2);
+  });
+
+  it("opens a session again when the one opened ahead was lost while it waited", async () => {
+    const repo = uniqueRepo("ahead-lost");
+    const image = randomImage({ layers: 3, layerSize: 4096, seed: 45 });
+    // The registry forgot the first session a blob uploads to (as one that expires would be).
+    proxy().setRules([
+      {
+        method: "PUT",
+        path: /\/blobs\/uploads\//,
+        times: 2,
+        fault: {
+          kind: "status",
+          status: 404,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ errors: [{ code: "BLOB_UPLOAD_UNKNOWN", message: "gone" }] }),
+        },
+      },
+    ]);
+    const pushed = await pusher.write(proxied(repo), image, { jobs: 1 });
+    expect(pushed.digest.equals(await image.digest())).toBe(true);
+    // Every layer reads back whole (a pulled layer is verified as it is read).
+    const pulled = await (await puller.image(direct(repo))).layers();
+    const layers = await image.layers();
+    expect(pulled).toHaveLength(layers.length);
+    for (const [at, layer] of layers.entries()) {
+      expect(fingerprint(await buffer(await (pulled[at] as Layer).compressed()))).toBe(
+        fingerprint(await buffer(await layer.compressed())),
+      );
+    }
+    const posts = proxy()
+      .requests()
+      .filter((r) => r.method === "POST" && r.path.startsWith(`/v2/${repo}/blobs/uploads/`));
+    // One session per blob (4), and one more for each of the two lost.
+    expect(posts).toHaveLength(6);
+  });
 });

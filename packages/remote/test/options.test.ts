@@ -131,7 +131,7 @@ describe("options that shape requests", () => {
     expect(await list(`${hoist().host}/flaky`, { retry: false })).toEqual(["v1"]);
   });
 
-  it("bounds a whole multi-image push by `jobs`", async () => {
+  it("bounds a whole multi-image push by `jobs`, and the sessions opened ahead by as many", async () => {
     const images = [1, 2, 3].map((seed) => randomImage({ layers: 3, layerSize: 512, seed }));
     const peak = async (jobs: number) => {
       hoist().clearRequests();
@@ -145,24 +145,31 @@ describe("options that shape requests", () => {
       } finally {
         await pusher.close();
       }
-      const uploads = hoist()
-        .requests()
-        .filter((r) => r.route === "upload" || r.route === "upload-start");
-      let most = 0;
-      for (const upload of uploads) {
-        const at = upload.startedAt.getTime();
-        const overlapping = uploads.filter(
-          (other) =>
-            other.startedAt.getTime() <= at && other.startedAt.getTime() + other.durationMs > at,
-        ).length;
-        most = Math.max(most, overlapping);
-      }
-      return most;
+      const most = (route: string) => {
+        const requests = hoist()
+          .requests()
+          .filter((r) => r.route === route);
+        let found = 0;
+        for (const request of requests) {
+          const at = request.startedAt.getTime();
+          const overlapping = requests.filter(
+            (other) =>
+              other.startedAt.getTime() <= at && other.startedAt.getTime() + other.durationMs > at,
+          ).length;
+          found = Math.max(found, overlapping);
+        }
+        return found;
+      };
+      return { uploads: most("upload"), sessions: most("upload-start") };
     };
-    expect(await peak(1)).toBe(1);
+    const one = await peak(1);
+    expect(one.uploads).toBe(1);
+    // One session for the blob in the slot, one opened ahead for the next.
+    expect(one.sessions).toBeLessThanOrEqual(2);
     const three = await peak(3);
-    expect(three).toBeGreaterThan(1);
-    expect(three).toBeLessThanOrEqual(3);
+    expect(three.uploads).toBeGreaterThan(1);
+    expect(three.uploads).toBeLessThanOrEqual(3);
+    expect(three.sessions).toBeLessThanOrEqual(6);
   });
 
   it("sends through a caller's undici dispatcher, and a shared transport stays open", async () => {
