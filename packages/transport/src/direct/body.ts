@@ -37,9 +37,21 @@ export class DirectBody extends Readable implements DrainableBody {
   #sink: BodySink | undefined;
   #settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
   #finished = false;
+  /** Whether the stream's end has been pushed (it waits behind kept views). */
+  #ended = false;
   #failure: Error | undefined;
   /** Whether anyone has read it as a stream yet. */
   #read = false;
+  /** Whether a drain is handing over what came before it (reads as a stream wait meanwhile). */
+  #draining = false;
+  /**
+   * Views delivered before anyone read or drained the body (the read that held the head). The
+   * socket stays paused on them, so they are kept where they are, in the connection's buffer,
+   * and a drain takes them in place; they are copied only when read as a stream, or when the
+   * body ends in that read (the connection may then read into its buffer again).
+   */
+  #early: Uint8Array[] = [];
+  #earlyCopied = false;
 
   constructor(source: DirectBodySource) {
     super({ highWaterMark: 256 * 1024 });
@@ -50,9 +62,14 @@ export class DirectBody extends Readable implements DrainableBody {
   deliver(view: Uint8Array): boolean {
     if (this.destroyed) return false;
     const sink = this.#sink;
-    // Until someone reads or drains it, the socket stops after the read that held the head:
-    // a body about to be drained is not copied into a new buffer a read at a time meanwhile.
-    if (sink === undefined) return this.push(Buffer.from(view)) && this.#read;
+    if (sink === undefined) {
+      if (this.#read) return this.push(Buffer.from(view));
+      // Until someone reads or drains it, the socket stops after the read that held the head.
+      // Not pushed as a stream either: a push makes the stream ask for more (and so read and
+      // copy on) before the drain that is about to come.
+      this.#early.push(view);
+      return false;
+    }
     let waiting: unknown;
     try {
       waiting = sink(view);
@@ -75,6 +92,17 @@ export class DirectBody extends Readable implements DrainableBody {
   /** @internal The last byte has been delivered. */
   finish(): void {
     this.#finished = true;
+    if (this.#early.length > 0) {
+      if (!this.#earlyCopied) this.#early = this.#early.map((view) => Buffer.from(view));
+      this.#earlyCopied = true;
+      // The end goes after them, once the body is read or drained.
+      return;
+    }
+    this.#end();
+  }
+
+  #end(): void {
+    this.#ended = true;
     this.push(null);
     if (this.#sink !== undefined) {
       // Nobody reads a drained body as a stream: let it end, so that 'end' and 'close' come.
@@ -92,6 +120,7 @@ export class DirectBody extends Readable implements DrainableBody {
   #fail(error: Error): void {
     if (this.#failure !== undefined || this.#finished) return;
     this.#failure = error;
+    this.#early = [];
     this.#settle?.reject(error);
     this.#settle = undefined;
     // The head and a broken body can come in one read, before whoever awaited the answer has
@@ -100,14 +129,20 @@ export class DirectBody extends Readable implements DrainableBody {
   }
 
   async drainTo(sink: BodySink): Promise<void> {
-    if (this.#sink !== undefined) throw new Error("the body is already drained");
+    if (this.#sink !== undefined || this.#draining) throw new Error("the body is already drained");
+    this.#draining = true;
     // A drained body reports its failure through the promise; as a stream nobody reads it.
     this.on("error", () => {});
     if (this.#failure !== undefined) throw this.#failure;
-    // Bytes that arrived before the drain began were buffered as a stream; they go first.
+    // What arrived before the drain began goes first: bytes buffered as a stream (if it was read
+    // as one), then views kept in place. The socket reads again only once the sink is set.
     try {
       for (let chunk = this.read() as Buffer | null; chunk !== null; chunk = this.read()) {
         const waiting = sink(chunk);
+        if (isPromise(waiting)) await waiting;
+      }
+      for (let view = this.#early.shift(); view !== undefined; view = this.#early.shift()) {
+        const waiting = sink(view);
         if (isPromise(waiting)) await waiting;
       }
     } catch (error) {
@@ -118,6 +153,7 @@ export class DirectBody extends Readable implements DrainableBody {
     if (this.#failure !== undefined) throw this.#failure;
     this.#sink = sink;
     if (this.#finished) {
+      if (!this.#ended) this.#end();
       this.resume();
       return;
     }
@@ -129,11 +165,22 @@ export class DirectBody extends Readable implements DrainableBody {
   }
 
   override _read(): void {
+    if (this.#draining) return;
     this.#read = true;
+    if (this.#early.length > 0) {
+      const copied = this.#earlyCopied;
+      for (const view of this.#early) this.push(copied ? view : Buffer.from(view));
+      this.#early = [];
+      if (this.#finished) {
+        this.#end();
+        return;
+      }
+    }
     this.#source.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#early = [];
     if (!this.#finished) this.#source.abandon();
     if (this.#settle !== undefined) {
       this.#settle.reject(error ?? new Error("the body was destroyed before its end"));
