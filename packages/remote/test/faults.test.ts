@@ -9,7 +9,9 @@ import {
   useStarted,
 } from "@hoist/harness";
 import {
+  appendLayers,
   createImage,
+  Hash,
   type Image,
   type Layer,
   MediaType,
@@ -576,6 +578,54 @@ describe("faults between client and docker-registry", () => {
     // Both sessions are given back: the stopped upload's and the one that never got its turn.
     await until(() => sent("DELETE").length >= 2);
     expect(sent("DELETE")).toHaveLength(2);
+  });
+
+  it("stops a push without an uncaught error when its layer, opened beside its session, fails", async () => {
+    const repo = uniqueRepo("stopped-early");
+    const bytes = Buffer.alloc(64 * 1024, 9);
+    const digest = Hash.compute(bytes);
+    const opened: Readable[] = [];
+    // Like a layout's blob file, the layer's stream follows the signal it was opened with.
+    const layer: Layer = {
+      digest: async () => digest,
+      diffID: async () => digest,
+      size: async () => bytes.byteLength,
+      mediaType: async () => "application/vnd.oci.image.layer.v1.tar",
+      compressed: async (options) => {
+        const stream = new Readable({ read() {} });
+        options?.signal?.addEventListener("abort", () => stream.destroy(options.signal?.reason), {
+          once: true,
+        });
+        opened.push(stream);
+        return stream;
+      },
+      uncompressed: async () => Readable.from([bytes]),
+    };
+    const image = appendLayers(randomImage({ layers: 0, seed: 46 }), [layer]);
+    // Every upload session hangs: the layer is opened beside its POST and waits there.
+    proxy().setRules([{ method: "POST", path: /\/blobs\/uploads\//, fault: { kind: "stall" } }]);
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", onUncaught);
+    try {
+      const controller = new AbortController();
+      // Two jobs: the config's upload and the layer's both wait for their session.
+      const push = pusher
+        .write(proxied(repo), image, { jobs: 2, signal: controller.signal })
+        .catch((error: unknown) => error);
+      const deadline = Date.now() + 10_000;
+      while (opened.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(opened).toHaveLength(1);
+      controller.abort(new Error("stopped"));
+      expect(await push).toMatchObject({ code: "HOIST_REMOTE_ABORTED" });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(opened[0]?.destroyed).toBe(true);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
   });
 
   it("opens a session again when the one opened ahead was lost while it waited", async () => {
