@@ -1,10 +1,10 @@
 import { Readable } from "node:stream";
 import { useDockerRegistry, useStarted } from "@hoist/harness";
-import { appendLayers, Hash, type Layer, randomImage, randomIndex } from "@hoist/oci";
+import { appendLayers, type Layer, randomImage, randomIndex } from "@hoist/oci";
 import { type RunningRegistry, startRegistry } from "@hoist/registry";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPuller, createPusher, type Progress } from "../src/index.js";
-import { blobBytes, fingerprint, uniqueRepo } from "./helpers.js";
+import { blobBytes, fingerprint, openedLayer, uniqueRepo } from "./helpers.js";
 import { assertProgress } from "./shared-suite.js";
 
 // Copies between two different registries (blobs stream from one to the other, nothing is
@@ -196,20 +196,12 @@ describe("between registries", () => {
     const pusher = createPusher();
     try {
       const bytes = Buffer.alloc(64 * 1024, 7);
-      const digest = Hash.compute(bytes);
       const opened: Readable[] = [];
-      const layer: Layer = {
-        digest: async () => digest,
-        diffID: async () => digest,
-        size: async () => bytes.byteLength,
-        mediaType: async () => "application/vnd.oci.image.layer.v1.tar",
-        compressed: async () => {
-          const stream = Readable.from([bytes]);
-          opened.push(stream);
-          return stream;
-        },
-        uncompressed: async () => Readable.from([bytes]),
-      };
+      const layer = openedLayer(bytes, () => {
+        const stream = Readable.from([bytes]);
+        opened.push(stream);
+        return stream;
+      });
       const image = appendLayers(randomImage({ layers: 0, seed: 6 }), [layer]);
       const repo = uniqueRepo("early-retried");
       const pushed = await pusher.write(`${flaky.host}/${repo}:v1`, image);

@@ -11,7 +11,6 @@ import {
 import {
   appendLayers,
   createImage,
-  Hash,
   type Image,
   type Layer,
   MediaType,
@@ -26,6 +25,7 @@ import {
   describe as describeBytes,
   fingerprint,
   memorySource,
+  openedLayer,
   uniqueRepo,
 } from "./helpers.js";
 import { assertProgress } from "./shared-suite.js";
@@ -582,25 +582,16 @@ describe("faults between client and docker-registry", () => {
 
   it("stops a push without an uncaught error when its layer, opened beside its session, fails", async () => {
     const repo = uniqueRepo("stopped-early");
-    const bytes = Buffer.alloc(64 * 1024, 9);
-    const digest = Hash.compute(bytes);
     const opened: Readable[] = [];
     // Like a layout's blob file, the layer's stream follows the signal it was opened with.
-    const layer: Layer = {
-      digest: async () => digest,
-      diffID: async () => digest,
-      size: async () => bytes.byteLength,
-      mediaType: async () => "application/vnd.oci.image.layer.v1.tar",
-      compressed: async (options) => {
-        const stream = new Readable({ read() {} });
-        options?.signal?.addEventListener("abort", () => stream.destroy(options.signal?.reason), {
-          once: true,
-        });
-        opened.push(stream);
-        return stream;
-      },
-      uncompressed: async () => Readable.from([bytes]),
-    };
+    const layer = openedLayer(Buffer.alloc(64 * 1024, 9), (options) => {
+      const stream = new Readable({ read() {} });
+      options?.signal?.addEventListener("abort", () => stream.destroy(options.signal?.reason), {
+        once: true,
+      });
+      opened.push(stream);
+      return stream;
+    });
     const image = appendLayers(randomImage({ layers: 0, seed: 46 }), [layer]);
     // Every upload session hangs: the layer is opened beside its POST and waits there.
     proxy().setRules([{ method: "POST", path: /\/blobs\/uploads\//, fault: { kind: "stall" } }]);

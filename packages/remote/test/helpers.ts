@@ -25,6 +25,25 @@ export async function blobBytes(layer: Layer): Promise<Buffer> {
   return buffer(await layer.compressed());
 }
 
+/**
+ * An uncompressed tar layer of `bytes` whose stored bytes come from `open`, for tests that watch
+ * or control the streams an upload opens.
+ */
+export function openedLayer(
+  bytes: Uint8Array,
+  open: (options?: { signal?: AbortSignal }) => Readable,
+): Layer {
+  const digest = Hash.compute(bytes);
+  return {
+    digest: async () => digest,
+    diffID: async () => digest,
+    size: async () => bytes.byteLength,
+    mediaType: async () => "application/vnd.oci.image.layer.v1.tar",
+    compressed: async (options) => open(options),
+    uncompressed: async () => Readable.from([bytes]),
+  };
+}
+
 /** A BlobSource over bytes in memory, for hand-made manifests (artifacts, foreign layers). */
 export function memorySource(blobs: Iterable<Uint8Array>): BlobSource {
   const byDigest = new Map<string, Uint8Array>();
