@@ -189,6 +189,13 @@ export interface WriteBlobFileOptions {
    */
   blobDirectory?: (algorithm: string, create: boolean) => Promise<string | undefined>;
   /**
+   * Answers, for an existing `blobs/<alg>/`, whether a blob may already be in it; false skips
+   * the existence check. A tree write lists each directory once instead of a stat per blob,
+   * which in a new layout fails for every blob (a thrown error each, the costliest part of the
+   * check). Default: every blob is checked.
+   */
+  mayExist?: (directory: string, digest: Hash) => Promise<boolean>;
+  /**
    * Waited for between flushing the temporary file and renaming it into place: a small blob can
    * be written while what it refers to still downloads, and appear only after that has landed.
    * A rejection removes the temporary file and fails the write with that error.
@@ -216,7 +223,11 @@ export async function writeBlobFile(
     const directory = options.blobDirectory
       ? await options.blobDirectory(known.algorithm, false)
       : await safeBlobDirectory(root, known.algorithm, { create: false, operation });
-    if (directory && (await hasValidBlob(root, known, { size: options.size, operation, signal }))) {
+    if (
+      directory &&
+      (options.mayExist === undefined || (await options.mayExist(directory, known))) &&
+      (await hasValidBlob(root, known, { size: options.size, operation, signal }))
+    ) {
       options.onBytes?.(options.size ?? 0);
       return {
         digest: known,

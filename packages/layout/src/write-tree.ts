@@ -1,3 +1,4 @@
+import { readdir } from "node:fs/promises";
 import {
   type Descriptor,
   descriptorOf,
@@ -88,6 +89,24 @@ class WriteRun {
     );
     return directory;
   };
+  readonly #listings = new Map<string, Promise<ReadonlySet<string> | undefined>>();
+  /**
+   * Whether a blob may be in `blobs/<alg>/` already, from one listing per run. A name missing
+   * from it is written without a check: a blob this run wrote since is written once anyway, and
+   * one another process added since is replaced by the same verified bytes. A listing that
+   * fails leaves every blob to its own check.
+   */
+  readonly #mayExist = (directory: string, digest: Hash): Promise<boolean> => {
+    let listing = this.#listings.get(digest.algorithm);
+    if (!listing) {
+      listing = readdir(directory).then(
+        (names) => new Set(names),
+        () => undefined,
+      );
+      this.#listings.set(digest.algorithm, listing);
+    }
+    return listing.then((names) => names === undefined || names.has(digest.hex));
+  };
   readonly root: string;
   readonly operation: string;
 
@@ -128,6 +147,7 @@ class WriteRun {
       signal: this.signal,
       deferDirectorySync: this.#defer,
       blobDirectory: this.#blobDirectory,
+      mayExist: this.#mayExist,
     };
   }
 

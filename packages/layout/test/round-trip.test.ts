@@ -244,6 +244,35 @@ describe("round trips", () => {
     expect(progress.at(-1)?.writtenBytes).toBe(progress.at(-1)?.totalBytes);
   });
 
+  it("checks for present blobs once per directory: one that lands during the write is written again, intact", async () => {
+    const layout = await createLayout(await tempDirectory());
+    const present = Buffer.from("a blob in the layout before the write starts");
+    const first = Buffer.from("the first layer's bytes");
+    const second = Buffer.from("the second layer's bytes, added by another writer mid-way");
+    await layout.writeBlob(present);
+    const opened: string[] = [];
+    const image = appendLayers(randomImage({ layers: 0, seed: "listing" }), [
+      controlledLayer(present, () => {
+        throw new Error("a blob listed and valid must not be read again");
+      }),
+      controlledLayer(first, async () => {
+        opened.push("first");
+        // Another writer adds the second layer after this run listed the directory.
+        await layout.writeBlob(second);
+        return Readable.from([first]);
+      }),
+      controlledLayer(second, () => {
+        opened.push("second");
+        return Readable.from([second]);
+      }),
+    ]);
+    await layout.appendImage(image, { concurrency: 1 });
+    expect(opened).toEqual(["first", "second"]);
+    for (const bytes of [present, first, second]) {
+      expect(await layout.hasBlob(Hash.compute(bytes), { verify: true })).toBe(true);
+    }
+  });
+
   it("replaces a corrupt copy of a blob instead of trusting it", async () => {
     const layout = await createLayout(await tempDirectory());
     const image = randomImage({ layers: 1, seed: "heal" });
