@@ -191,8 +191,8 @@ export interface WriteBlobFileOptions {
   /**
    * Answers, for an existing `blobs/<alg>/`, whether a blob may already be in it; false skips
    * the existence check. A tree write lists each directory once instead of a stat per blob,
-   * which in a new layout fails for every blob (a thrown error each, the costliest part of the
-   * check). Default: every blob is checked.
+   * which in a new layout fails for every blob (a thread-pool round trip and a thrown error
+   * each). Default: every blob is checked.
    */
   mayExist?: (directory: string, digest: Hash) => Promise<boolean>;
   /**
