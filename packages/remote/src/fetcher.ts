@@ -246,8 +246,6 @@ export class Fetcher {
             ...where,
             headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
             expectStatus: offset > 0 ? [200, 206] : [200],
-            // The body may be drained (resumableBody), so it may come over a direct connection.
-            drainable: true,
             ...(signal ? { signal } : {}),
           }),
         );

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
-import { Agent, type Dispatcher, EnvHttpProxyAgent } from "undici";
+import type { Dispatcher } from "undici";
 import { TransportError } from "./errors.js";
 
 type Pem = string | Uint8Array;
@@ -108,28 +108,64 @@ export function proxyAllowsDirect(proxy: ProxyOptions | undefined): boolean {
   );
 }
 
-/** Builds the undici dispatcher a transport owns: keep-alive pools per origin, proxy and TLS. */
-export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const connect = { timeout: options.connectTimeoutMs, ...tlsConnectOptions(options.tls) };
-  const base = {
-    connections: options.connectionsPerOrigin,
-    keepAliveTimeout: options.keepAliveTimeoutMs,
-    headersTimeout: options.headersTimeoutMs,
-    bodyTimeout: options.bodyTimeoutMs,
-    connect,
-  };
+/** What the transport asks of a dispatcher: requests, and closing. */
+export interface RequestDispatcher {
+  request(options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the undici dispatcher a transport owns: keep-alive pools per origin, proxy and TLS.
+ * Options are checked at once; undici itself is loaded and built at the first request. Where
+ * the transport's own connections carry every request (no proxy, plain answers), a command
+ * never loads it: on the 2-core machine its modules, its dispatcher and its parser's first use
+ * cost about 10 ms of every command's start.
+ */
+export function createDispatcher(options: DispatcherOptions): RequestDispatcher {
   const proxy = options.proxy ?? "env";
-  if (proxy === "direct") return new Agent(base);
-  // The proxy agents tunnel through CONNECT and take the target's TLS settings from requestTls.
-  const proxied = { ...base, requestTls: connect, proxyTls: connect };
-  if (proxy === "env") return new EnvHttpProxyAgent(proxied);
-  checkProxyUrl("http", proxy.http);
-  checkProxyUrl("https", proxy.https);
-  return new EnvHttpProxyAgent({
-    ...proxied,
-    // An empty string stops EnvHttpProxyAgent from falling back to the environment.
-    httpProxy: proxy.http ?? "",
-    httpsProxy: proxy.https ?? "",
-    noProxy: proxy.noProxy ?? "",
-  });
+  if (typeof proxy === "object") {
+    checkProxyUrl("http", proxy.http);
+    checkProxyUrl("https", proxy.https);
+  }
+  let built: Promise<Dispatcher> | undefined;
+  const build = async (): Promise<Dispatcher> => {
+    const { Agent, EnvHttpProxyAgent } = await import("undici");
+    const connect = { timeout: options.connectTimeoutMs, ...tlsConnectOptions(options.tls) };
+    const base = {
+      connections: options.connectionsPerOrigin,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs,
+      connect,
+    };
+    if (proxy === "direct") return new Agent(base);
+    // The proxy agents tunnel through CONNECT and take the target's TLS settings from requestTls.
+    const proxied = { ...base, requestTls: connect, proxyTls: connect };
+    if (proxy === "env") return new EnvHttpProxyAgent(proxied);
+    return new EnvHttpProxyAgent({
+      ...proxied,
+      // An empty string stops EnvHttpProxyAgent from falling back to the environment.
+      httpProxy: proxy.http ?? "",
+      httpsProxy: proxy.https ?? "",
+      noProxy: proxy.noProxy ?? "",
+    });
+  };
+  let closed = false;
+  return {
+    async request(requestOptions) {
+      if (closed) {
+        throw Object.assign(new Error("the transport's connections are closed"), {
+          code: "UND_ERR_CLOSED",
+        });
+      }
+      built ??= build();
+      const dispatcher = await built;
+      return dispatcher.request(requestOptions);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (built !== undefined) await (await built).close();
+    },
+  };
 }

@@ -3,6 +3,7 @@ import { isDrainable as isDrainableSource, isFillable } from "@hoist/oci";
 import type { Dispatcher } from "undici";
 import type { Clock } from "./clock.js";
 import type { DirectAnswer, DirectPool } from "./direct/direct-pool.js";
+import type { RequestDispatcher } from "./dispatcher.js";
 import type { HostLimiter } from "./host-limiter.js";
 import { errorCode, isGarbledAnswer, toTransportError } from "./network-error.js";
 import { parseRateLimit, type RateLimit } from "./rate-limit.js";
@@ -25,8 +26,8 @@ import {
 
 /** What every request of one transport shares. */
 export interface Engine {
-  readonly dispatcher: Dispatcher;
-  /** Connections of the transport's own for drainable GETs; absent where a proxy may apply. */
+  readonly dispatcher: RequestDispatcher;
+  /** Connections of the transport's own; absent where a proxy may apply. */
   readonly direct?: DirectPool | undefined;
   readonly clock: Clock;
   readonly retry: RetryPolicy;
@@ -51,8 +52,6 @@ export interface SendOptions {
   /** Whether the request may be sent more than once (idempotent and replayable). */
   retryable: boolean;
   policy?: RetryPolicy | undefined;
-  /** A GET whose body the caller can drain (see isDrainable): tried on a direct connection. */
-  drainable?: boolean | undefined;
 }
 
 /** What `onResponse` sees of each answer: never a body, and the URL redacted. */
@@ -97,9 +96,10 @@ function combineSignals(...signals: Array<AbortSignal | undefined>): AbortSignal
 }
 
 /**
- * Sends a request on the transport's own connections when it is one they carry: a drainable GET,
- * or an upload of a known length whose body can be filled or drained (FILL and DRAIN in
- * @hoist/oci). Undefined means undici sends it (nothing of the body has been read then).
+ * Sends a request on the transport's own connections when it is one they carry: one without a
+ * body or with one in memory, or an upload of a known length whose body can be filled or drained
+ * (FILL and DRAIN in @hoist/oci). Undefined means undici sends it (nothing of a stream body has
+ * been read then).
  */
 function sendDirect(
   direct: DirectPool,
@@ -109,13 +109,14 @@ function sendDirect(
   signal: AbortSignal,
 ): Promise<DirectAnswer | undefined> | undefined {
   const { method, url } = options;
-  if (body === null) {
-    return options.drainable && method === "GET"
-      ? direct.request({ method, url, headers }, signal)
-      : undefined;
+  if (body === null) return direct.request({ method, url, headers }, signal);
+  if (typeof body === "string") {
+    return direct.request({ method, url, headers, bytes: Buffer.from(body, "utf8") }, signal);
   }
+  if (!(body instanceof Readable))
+    return direct.request({ method, url, headers, bytes: body }, signal);
   const length = options.body?.length;
-  if (length === undefined || !(body instanceof Readable)) return undefined;
+  if (length === undefined) return undefined;
   if (!isFillable(body) && !isDrainableSource(body)) return undefined;
   return direct.request({ method, url, headers, upload: { source: body, length } }, signal);
 }

@@ -50,9 +50,8 @@ export interface RequestOptions {
   /** Scopes this request needs (e.g. push, or pull on a mount source); added to the session's. */
   scopes?: readonly string[];
   /**
-   * For a GET whose body the caller will take with `drainTo` when `isDrainable(body)`: the
-   * request may then go out on a connection of the transport's own that reads into one reused
-   * buffer. Ignored when a proxy may apply or the transport was given a dispatcher.
+   * @deprecated No effect: every request may now go out on a connection of the transport's own
+   * (see the README), whose bodies can be taken with `drainTo` when `isDrainable(body)`.
    */
   drainable?: boolean;
   /** Statuses returned to the caller; anything else throws a RegistryError. Default: any 2xx. */
@@ -419,7 +418,6 @@ class RegistrySession implements Session {
         signal,
         retryable,
         policy,
-        drainable: options.drainable,
       });
       if (onRegistry && response.rateLimit) this.#rateLimit = response.rateLimit;
 

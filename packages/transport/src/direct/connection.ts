@@ -59,8 +59,10 @@ export class DirectConnection {
   #chunked: ChunkedDecoder | undefined;
   #reusable = true;
   #used = false;
-  /** Whether the exchange is an upload's, which reads answers a GET leaves to undici. */
-  #upload = false;
+  /** Whether the request is not sent again: its answer is read even where a GET's is not. */
+  #oneShot = false;
+  /** Whether the answer has no body whatever its head says (the answer to a HEAD). */
+  #bodiless = false;
   /** Set for a body that ends where the connection does. */
   #untilClose = false;
 
@@ -147,20 +149,36 @@ export class DirectConnection {
   }
 
   /**
-   * Sends a request head and reports the response to `handlers`. An upload's body is the
-   * caller's to write on `socket`; its answer may be interim (skipped) or end with the
-   * connection, which a GET's may not (it reports those as unsupported).
+   * Sends a request head (with a body held in memory after it) and reports the response to
+   * `handlers`. An upload's body is the caller's to write on `socket`. The answer to a one-shot
+   * request (one not sent again) may be interim (skipped) or end with the connection, which a
+   * GET's may not (it reports those as unsupported). A bodiless answer (to a HEAD) ends with
+   * its head.
    */
-  send(requestHead: string, handlers: ExchangeHandlers, options: { upload?: boolean } = {}): void {
+  send(
+    requestHead: string,
+    handlers: ExchangeHandlers,
+    options: { body?: Uint8Array | undefined; oneShot?: boolean; bodiless?: boolean } = {},
+  ): void {
     if (!this.reusable) throw new Error("the connection is busy or closed");
     this.#handlers = handlers;
     this.#head = [];
     this.#remaining = -1;
     this.#chunked = undefined;
     this.#used = true;
-    this.#upload = options.upload === true;
+    this.#oneShot = options.oneShot === true;
+    this.#bodiless = options.bodiless === true;
     this.#untilClose = false;
+    const body = options.body;
+    if (body === undefined || body.length === 0) {
+      this.socket.write(requestHead, "latin1");
+      return;
+    }
+    // One write of both (writev), without copying the body next to the head.
+    this.socket.cork();
     this.socket.write(requestHead, "latin1");
+    this.socket.write(body);
+    this.socket.uncork();
   }
 
   /** Starts reading again after `onBody` returned false. */
@@ -253,12 +271,16 @@ export class DirectConnection {
     return reading;
   }
 
-  /** The framing as this exchange reads it: a GET leaves interim answers and close to undici. */
+  /**
+   * The framing as this exchange reads it: a GET leaves interim answers and close to undici,
+   * and an answer to a HEAD has no body.
+   */
   #readable(frame: Framing, status: number): Framing {
-    if (frame.kind === "interim" && (!this.#upload || status === 101)) {
+    if (frame.kind === "interim" && (!this.#oneShot || status === 101)) {
       return { kind: "unsupported", reason: `an interim answer (${status})` };
     }
-    if (frame.kind === "close" && !this.#upload) {
+    if (this.#bodiless && frame.kind !== "interim") return { kind: "none" };
+    if (frame.kind === "close" && !this.#oneShot) {
       return { kind: "unsupported", reason: "no Content-Length" };
     }
     return frame;

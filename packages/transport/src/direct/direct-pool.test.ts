@@ -362,3 +362,145 @@ describe("DirectPool GETs", () => {
     expect(Buffer.concat(parts).toString()).toBe('{"errors":[{"x":1}]}\n');
   });
 });
+
+/** A server that reads each request's body by its Content-Length and keeps what it received. */
+async function recordingServer(
+  answer: (socket: Socket, head: string, body: Buffer, index: number) => void,
+): Promise<{
+  url: URL;
+  received: Array<{ head: string; body: string }>;
+  connections: () => number;
+}> {
+  const received: Array<{ head: string; body: string }> = [];
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    let pending = Buffer.alloc(0);
+    socket.on("data", (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        const end = pending.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const head = pending.subarray(0, end).toString("latin1");
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (pending.length < end + 4 + length) return;
+        const body = pending.subarray(end + 4, end + 4 + length);
+        pending = pending.subarray(end + 4 + length);
+        received.push({ head, body: body.toString("latin1") });
+        answer(socket, head, body, received.length - 1);
+      }
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  track(server);
+  const { port } = server.address() as { port: number };
+  return {
+    url: new URL(`http://127.0.0.1:${port}/v2/r/blobs/uploads/`),
+    received,
+    connections: () => connections,
+  };
+}
+
+async function text(answer: { body: AsyncIterable<unknown> } | undefined): Promise<string> {
+  if (!answer) throw new Error("no direct answer");
+  const parts: Buffer[] = [];
+  for await (const chunk of answer.body) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString("latin1");
+}
+
+const signal = () => new AbortController().signal;
+
+describe("DirectPool requests other than GETs", () => {
+  it("reads a HEAD's answer as its head alone, whatever length it states, and keeps the connection", async () => {
+    const { url, connections } = await recordingServer((socket, head) => {
+      if (head.startsWith("HEAD")) {
+        socket.write(
+          "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nDocker-Content-Digest: sha256:x\r\n\r\n",
+        );
+      } else ok(socket, Buffer.from("abc"));
+    });
+    const direct = pool();
+    const answer = await direct.request({ method: "HEAD", url, headers: {} }, signal());
+    expect(answer?.statusCode).toBe(200);
+    expect(answer?.headers["content-length"]).toBe("1234");
+    expect(await text(answer)).toBe("");
+    expect(await text(await direct.request({ method: "GET", url, headers: {} }, signal()))).toBe(
+      "abc",
+    );
+    expect(connections()).toBe(1);
+  });
+
+  it("drops a connection whose HEAD answer came with a body anyway", async () => {
+    const { url, connections } = await recordingServer((socket, head) => {
+      if (head.startsWith("HEAD")) socket.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz");
+      else ok(socket, Buffer.from("abc"));
+    });
+    const direct = pool();
+    expect(await text(await direct.request({ method: "HEAD", url, headers: {} }, signal()))).toBe(
+      "",
+    );
+    expect(await text(await direct.request({ method: "GET", url, headers: {} }, signal()))).toBe(
+      "abc",
+    );
+    expect(connections()).toBe(2);
+  });
+
+  it("sends a body held in memory with its head, and announces an empty POST body", async () => {
+    const { url, received } = await recordingServer((socket) =>
+      socket.write("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"),
+    );
+    const direct = pool();
+    const put = await direct.request(
+      { method: "PUT", url, headers: { "content-length": "5" }, bytes: Buffer.from("hello") },
+      signal(),
+    );
+    expect(put?.statusCode).toBe(202);
+    await text(put);
+    const post = await direct.request({ method: "POST", url, headers: {} }, signal());
+    expect(post?.statusCode).toBe(202);
+    await text(post);
+    expect(received.map((r) => r.body)).toEqual(["hello", ""]);
+    expect(received[1]?.head).toMatch(/\r\ncontent-length: 0(\r\n|$)/);
+  });
+
+  it("leaves a body whose stated length is not its own to undici", async () => {
+    const { url, received } = await recordingServer((socket) => ok(socket, Buffer.from("")));
+    await expect(
+      pool().request(
+        { method: "PUT", url, headers: { "content-length": "9" }, bytes: Buffer.from("hello") },
+        signal(),
+      ),
+    ).resolves.toBeUndefined();
+    expect(received).toEqual([]);
+  });
+
+  it("reads a POST's answer that ends with the connection, and never sends the POST twice", async () => {
+    const { url, received } = await recordingServer((socket) =>
+      socket.end("HTTP/1.1 202 Accepted\r\n\r\nuntil close"),
+    );
+    const answer = await pool().request({ method: "POST", url, headers: {} }, signal());
+    expect(answer?.statusCode).toBe(202);
+    expect(await text(answer)).toBe("until close");
+    expect(received).toHaveLength(1);
+  });
+
+  it("sends an idempotent request again when a kept connection fails before answering, a POST not", async () => {
+    const { url, received } = await recordingServer((socket, head, _body, index) => {
+      // Every second request finds its connection closed under it.
+      if (index % 2 === 1) socket.destroy();
+      else socket.write("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+    });
+    const direct = pool();
+    await text(await direct.request({ method: "GET", url, headers: {} }, signal()));
+    const put = await direct.request(
+      { method: "PUT", url, headers: { "content-length": "1" }, bytes: Buffer.from("a") },
+      signal(),
+    );
+    expect(put?.statusCode).toBe(201);
+    await text(put);
+    expect(received.map((r) => r.head.split(" ")[0])).toEqual(["GET", "PUT", "PUT"]);
+    await expect(direct.request({ method: "POST", url, headers: {} }, signal())).rejects.toThrow();
+    expect(received.map((r) => r.head.split(" ")[0])).toEqual(["GET", "PUT", "PUT", "POST"]);
+  });
+});

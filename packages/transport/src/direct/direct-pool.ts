@@ -1,9 +1,11 @@
-// Requests on connections of the transport's own (connection.ts): GETs of blob bodies, and
-// uploads whose body can be filled into reused buffers (upload-body.ts). A GET's response framed
-// by anything but a stated length, the chunked coding or no body at all, or whose head does not
-// parse strictly, is not read here: the caller asks undici instead, so the direct path only
-// ever carries the plainest answers. An upload cannot be asked again once its body is read, so
-// it also reads answers that end with the connection and skips interim ones.
+// Requests on connections of the transport's own (connection.ts): requests without a body or
+// with one held in memory, and uploads whose body can be filled into reused buffers
+// (upload-body.ts). The answer to a GET or HEAD framed by anything but a stated length, the
+// chunked coding or no body at all, or whose head does not parse strictly, is not read here:
+// the caller asks undici instead, so the direct path only ever carries the plainest answers.
+// Any other request is not sent twice (an upload's body is spent once read; a POST may act
+// twice), so its answer is read here whatever its framing: answers that end with the
+// connection are read, interim ones skipped.
 import type { Readable } from "node:stream";
 import type { ConnectionOptions } from "node:tls";
 import type { Drainable, Fillable } from "@hoist/oci";
@@ -42,7 +44,16 @@ export interface DirectRequest {
   readonly upload?:
     | { readonly source: Readable & (Fillable | Drainable); readonly length: number }
     | undefined;
+  /** A body held in memory, sent with the head; `headers` give its content-length. */
+  readonly bytes?: Uint8Array | undefined;
 }
+
+/** Methods whose answer undici may be asked for instead, by sending the request again. */
+const ASKED_AGAIN = new Set(["GET", "HEAD"]);
+/** Methods that may be sent again on a new connection when a kept one fails before answering. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+/** Methods whose requests carry a body, so an empty one is announced (as undici does). */
+const EXPECTS_BODY = new Set(["POST", "PUT", "PATCH"]);
 
 const FORBIDDEN_IN_HEADERS = /[\r\n\0]/;
 const INVALID_HEAD = "HPE_INVALID_HEAD";
@@ -69,19 +80,20 @@ export class DirectPool {
    * request as it is, and for a GET whose answer it does not read: the caller then asks undici.
    */
   async request(request: DirectRequest, signal: AbortSignal): Promise<DirectAnswer | undefined> {
-    const { url, upload } = request;
-    const head = requestHead(request.method, url, request.headers);
-    if (head === undefined) return undefined;
+    const { url, upload, method } = request;
+    const exchange = exchangeOf(request);
+    if (exchange === undefined) return undefined;
     upload?.source.on("error", () => {});
     try {
       const reused = this.#takeIdle(url.origin);
       if (reused !== undefined) {
         try {
-          return await this.#exchange(reused, head, upload, signal);
+          return await this.#exchange(reused, exchange, upload, signal);
         } catch (error) {
-          // A kept connection the registry had closed fails before any answer: a GET asks again
-          // on a new one, as undici does for an idempotent request. An upload's body is spent.
-          if (signal.aborted || upload || !(error instanceof FirstByteError)) throw error;
+          // A kept connection the registry had closed fails before any answer: an idempotent
+          // request is sent again on a new one, as undici does. An upload's body is spent.
+          const again = IDEMPOTENT.has(method) && upload === undefined;
+          if (signal.aborted || !again || !(error instanceof FirstByteError)) throw error;
         }
       }
       const tls = url.protocol === "https:" ? this.#options.tls?.() : undefined;
@@ -89,7 +101,7 @@ export class DirectPool {
         { url, tls, connectTimeoutMs: this.#options.connectTimeoutMs },
         signal,
       );
-      return await this.#exchange(connection, head, upload, signal);
+      return await this.#exchange(connection, exchange, upload, signal);
     } catch (error) {
       if (upload && !upload.source.destroyed) upload.source.destroy();
       throw unwrap(error);
@@ -148,7 +160,7 @@ export class DirectPool {
 
   #exchange(
     connection: DirectConnection,
-    head: string,
+    exchange: Exchange,
     upload: DirectRequest["upload"],
     signal: AbortSignal,
   ): Promise<DirectAnswer | undefined> {
@@ -190,10 +202,11 @@ export class DirectPool {
         cleanup();
         if (body !== undefined) body.fail(error);
         else if (answered) return;
-        // A head the direct path will not read is undici's to judge, on its own connection; an
-        // upload's body is spent, so its answer is judged here.
-        else if ((error as { code?: unknown }).code === INVALID_HEAD && !upload) resolve(undefined);
-        else reject(new FirstByteError(error));
+        // A head the direct path will not read is undici's to judge, on its own connection; a
+        // request that is not sent twice has its answer judged here.
+        else if ((error as { code?: unknown }).code === INVALID_HEAD && !exchange.oneShot) {
+          resolve(undefined);
+        } else reject(new FirstByteError(error));
       };
       const waitForAnswer = () =>
         arm(
@@ -204,17 +217,17 @@ export class DirectPool {
       signal.addEventListener("abort", onAbort, { once: true });
       waitForAnswer();
       connection.send(
-        head,
+        exchange.head,
         {
           onHead: (response: ResponseHead, frame: Framing) => {
             answered = true;
             if (frame.kind === "unsupported") {
               cleanup();
-              if (upload === undefined) resolve(undefined);
+              if (!exchange.oneShot) resolve(undefined);
               else {
                 reject(
                   new DirectSocketError(
-                    `the registry's answer to the upload cannot be read: ${frame.reason}`,
+                    `the registry's answer to the ${exchange.method} cannot be read: ${frame.reason}`,
                     UNREADABLE_ANSWER,
                   ),
                 );
@@ -249,7 +262,11 @@ export class DirectPool {
           },
           onError: (error) => fail(error),
         },
-        { upload: upload !== undefined },
+        {
+          body: exchange.body,
+          oneShot: exchange.oneShot,
+          bodiless: exchange.method === "HEAD",
+        },
       );
       if (upload === undefined) return;
       // While the body goes out, the timer is the headers timeout, re-armed as the socket takes
@@ -288,20 +305,41 @@ function unwrap(error: unknown): unknown {
   return error instanceof FirstByteError ? error.failure : error;
 }
 
-/** The request head, or undefined when a header could not be sent as it is. */
-function requestHead(
-  method: string,
-  url: URL,
-  headers: Readonly<Record<string, string>>,
-): string | undefined {
+/** What goes out on the connection for one request. */
+interface Exchange {
+  readonly method: string;
+  readonly head: string;
+  /** A body held in memory, sent with the head. */
+  readonly body: Uint8Array | undefined;
+  /** Whether the request is not sent again, so its answer is read whatever its framing. */
+  readonly oneShot: boolean;
+}
+
+/**
+ * The request's head (and in-memory body), or undefined when the direct path does not send it
+ * as it is: a header it could not send, or a body whose stated length is not its own.
+ */
+function exchangeOf(request: DirectRequest): Exchange | undefined {
+  const { method, url, headers, upload, bytes } = request;
   if (!/^[A-Z]+$/.test(method)) return undefined;
+  const length = headers["content-length"];
+  if (bytes !== undefined && length !== String(bytes.length)) return undefined;
   const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`];
   for (const [name, value] of Object.entries(headers)) {
     if (name === "host") continue;
     if (FORBIDDEN_IN_HEADERS.test(name) || FORBIDDEN_IN_HEADERS.test(value)) return undefined;
     lines.push(`${name}: ${value}`);
   }
-  return `${lines.join("\r\n")}\r\n\r\n`;
+  // Some servers refuse a POST or PUT that announces no body at all (411 Length Required).
+  if (length === undefined && upload === undefined && EXPECTS_BODY.has(method)) {
+    lines.push("content-length: 0");
+  }
+  return {
+    method,
+    head: `${lines.join("\r\n")}\r\n\r\n`,
+    body: bytes,
+    oneShot: upload !== undefined || !ASKED_AGAIN.has(method),
+  };
 }
 
 function toHeaders(head: ResponseHead): Record<string, string | string[]> {
