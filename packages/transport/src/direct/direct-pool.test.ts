@@ -486,7 +486,7 @@ describe("DirectPool requests other than GETs", () => {
   });
 
   it("sends an idempotent request again when a kept connection fails before answering, a POST not", async () => {
-    const { url, received } = await recordingServer((socket, head, _body, index) => {
+    const { url, received } = await recordingServer((socket, _head, _body, index) => {
       // Every second request finds its connection closed under it.
       if (index % 2 === 1) socket.destroy();
       else socket.write("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
