@@ -4,8 +4,9 @@ import { TransportError } from "./errors.js";
 import type { RateLimit } from "./rate-limit.js";
 import { redactUrl } from "./redact.js";
 import { bufferErrorBody, buildRegistryError } from "./registry-error-body.js";
-import { drain, statusText } from "./response.js";
+import { drain } from "./response.js";
 import { type Engine, send } from "./send.js";
+import { statusText } from "./status-text.js";
 import { checkTarget } from "./target-safety.js";
 
 /** The registry side of @hoist/name's `Registry`, structurally. */

@@ -1,9 +1,9 @@
-import { STATUS_CODES } from "node:http";
 import type { Readable } from "node:stream";
 import { TransportError } from "./errors.js";
 import { toTransportError } from "./network-error.js";
 import type { RateLimit } from "./rate-limit.js";
 import { redactUrl } from "./redact.js";
+import { statusText } from "./status-text.js";
 
 /** Limits for reading a whole body into memory. */
 export interface ReadBodyOptions {
@@ -33,10 +33,6 @@ export interface TransportResponse {
   json(options?: ReadBodyOptions): Promise<unknown>;
   /** Drains the body so the connection can be reused. */
   discard(): Promise<void>;
-}
-
-export function statusText(status: number): string {
-  return STATUS_CODES[status] ?? "";
 }
 
 export interface ReadResult {

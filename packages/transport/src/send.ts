@@ -15,7 +15,6 @@ import {
   parseRegistryErrorBody,
 } from "./registry-error-body.js";
 import type { PreparedBody } from "./request-body.js";
-import { statusText } from "./response.js";
 import { ResponseHeaders } from "./response-headers.js";
 import {
   backoffDelay,
@@ -23,6 +22,7 @@ import {
   parseRetryAfter,
   type RetryPolicy,
 } from "./retry-policy.js";
+import { statusText } from "./status-text.js";
 
 /** What every request of one transport shares. */
 export interface Engine {

@@ -14,7 +14,7 @@ import type { RateLimit } from "./rate-limit.js";
 import { redactUrl } from "./redact.js";
 import { bufferErrorBody, buildRegistryError } from "./registry-error-body.js";
 import { prepareBody, type RequestBody } from "./request-body.js";
-import { createResponse, drain, statusText, type TransportResponse } from "./response.js";
+import { createResponse, drain, type TransportResponse } from "./response.js";
 import {
   isIdempotentMethod,
   type RetryPolicy,
@@ -23,6 +23,7 @@ import {
 } from "./retry-policy.js";
 import { mergeScopes, scopeKey } from "./scopes.js";
 import { type Engine, type RawResponse, send } from "./send.js";
+import { statusText } from "./status-text.js";
 import { checkTarget } from "./target-safety.js";
 import { DEFAULT_TOKEN_LIFETIME_SECONDS, exchangeToken } from "./token-exchange.js";
 import { type CachedToken, expiryMargin, type TokenStore } from "./token-store.js";

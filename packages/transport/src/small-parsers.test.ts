@@ -5,6 +5,7 @@ import { parseRateLimit } from "./rate-limit.js";
 import { buildRegistryError, parseRegistryErrorBody } from "./registry-error-body.js";
 import { defaultRetryPolicy } from "./retry-policy.js";
 import { mergeScopes, scopeKey } from "./scopes.js";
+import { statusText } from "./status-text.js";
 
 describe("parseRateLimit", () => {
   it("reads Docker Hub's headers", () => {
@@ -123,5 +124,19 @@ describe("inspectToken", () => {
     });
     for (const opaque of ["abc", "a.b", "a.!.c", `${part([1])}.${part({})}.x`])
       expect(inspectToken(opaque)).toBeUndefined();
+  });
+});
+
+describe("statusText", () => {
+  it("names the statuses registries answer with, and nothing for unknown codes", () => {
+    expect(statusText(200)).toBe("OK");
+    expect(statusText(202)).toBe("Accepted");
+    expect(statusText(307)).toBe("Temporary Redirect");
+    expect(statusText(404)).toBe("Not Found");
+    expect(statusText(416)).toBe("Range Not Satisfiable");
+    expect(statusText(429)).toBe("Too Many Requests");
+    expect(statusText(503)).toBe("Service Unavailable");
+    expect(statusText(599)).toBe("");
+    expect(statusText(0)).toBe("");
   });
 });

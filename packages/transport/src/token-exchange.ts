@@ -10,8 +10,9 @@ import {
   parseRegistryErrorBody,
 } from "./registry-error-body.js";
 import { prepareBody } from "./request-body.js";
-import { drain, readLimited, statusText } from "./response.js";
+import { drain, readLimited } from "./response.js";
 import { type Engine, type RawResponse, send } from "./send.js";
+import { statusText } from "./status-text.js";
 import { checkRealm } from "./target-safety.js";
 
 /** A token endpoint's answer. */
