@@ -1,7 +1,7 @@
 // Bundles the CLI three ways after tsc has checked the code and written declarations:
 // - dist/index.js and its lazily loaded chunks (ESM): the package's entry, for programs;
 // - dist/cli.cjs (CommonJS, one file): what the executable runs through V8's code cache;
-// - dist/hoist.js: the executable, which sets V8's flags and runs cli.cjs (src/bin.ts).
+// - dist/hoist.cjs: the executable, which sets V8's flags and runs cli.cjs (src/bin.ts).
 // Runtime dependencies are bundled (they are devDependencies); the cloud keychain plugins stay
 // external, imported only when a registry of theirs is used and only if installed.
 import { chmod, copyFile, mkdir, readFile, rm } from "node:fs/promises";
@@ -234,10 +234,11 @@ await build({
   outfile: join(here, "dist/cli.cjs"),
 });
 
-const bin = join(here, "dist/hoist.js");
+const bin = join(here, "dist/hoist.cjs");
 await build({
   ...common,
   plugins: [],
+  format: "cjs",
   entryPoints: [join(here, "src/bin.ts")],
   outfile: bin,
   banner: { js: "#!/usr/bin/env node" },

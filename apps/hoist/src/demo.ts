@@ -15,7 +15,7 @@ import { type RunningRegistry, startRegistry } from "@hoist/registry";
 // repository (the registry's request log proves the blobs were mounted, not uploaded again),
 // lists tags, and pulls the index into an OCI layout, which is then read back and verified.
 
-const HOIST = fileURLToPath(new URL("./hoist.js", import.meta.url));
+const HOIST = fileURLToPath(new URL("./hoist.cjs", import.meta.url));
 const out = (line = "") => process.stdout.write(`${line}\n`);
 
 interface Step {

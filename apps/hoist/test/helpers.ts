@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "vitest";
 
 /** The built executable: tests run hoist as a user does, in a child process. */
-export const HOIST_BIN = join(dirname(fileURLToPath(import.meta.url)), "../dist/hoist.js");
+export const HOIST_BIN = join(dirname(fileURLToPath(import.meta.url)), "../dist/hoist.cjs");
 
 export interface CliResult {
   status: number;

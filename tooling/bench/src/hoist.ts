@@ -4,7 +4,7 @@ import { type Invocation, imageReference } from "./invocation.js";
 import type { Command } from "./measure.js";
 
 /**
- * The hoist CLI as a user runs it: `node apps/hoist/dist/hoist.js` with crane's commands and
+ * The hoist CLI as a user runs it: `node apps/hoist/dist/hoist.cjs` with crane's commands and
  * flags. `--insecure` because the benchmark registries speak plain http.
  */
 export function hoistCommand(

@@ -13,7 +13,7 @@ describe("parseBenchOptions", () => {
       warmup: 1,
       workDir: "/repo/.bench-out",
       resultsDir: "/repo/.bench-out/results",
-      hoistCli: "/repo/apps/hoist/dist/hoist.js",
+      hoistCli: "/repo/apps/hoist/dist/hoist.cjs",
       updateDocs: false,
     });
     expect(options.sections).toContain("push-cold");

@@ -45,7 +45,7 @@ Runs hoist and skopeo side by side against local docker-registry instances.
   --warmup N        warm-up runs per tool, default 1
   --work-dir DIR    datasets, registry storage and scratch space, default .bench-out
   --results-dir DIR where the JSON, Markdown and SVG go, default WORK-DIR/results
-  --hoist PATH      the hoist CLI bundle, default apps/hoist/dist/hoist.js
+  --hoist PATH      the hoist CLI bundle, default apps/hoist/dist/hoist.cjs
   --cpu-prof DIR    run hoist under node --cpu-prof, profiles in DIR/<scenario>-<data>
                     (the profiler slows hoist: use it to find causes, not for figures)
   --update-docs     rewrite the results in BENCHMARKS.md and docs/benchmarks.svg
@@ -121,7 +121,7 @@ export function parseBenchOptions(argv: readonly string[], root: string): BenchO
     warmup: count("warmup", text("warmup"), 1, 0),
     workDir,
     resultsDir: resolve(root, text("results-dir") ?? resolve(workDir, "results")),
-    hoistCli: resolve(root, text("hoist") ?? "apps/hoist/dist/hoist.js"),
+    hoistCli: resolve(root, text("hoist") ?? "apps/hoist/dist/hoist.cjs"),
     ...(text("cpu-prof") === undefined
       ? {}
       : { cpuProfileDir: resolve(root, text("cpu-prof") as string) }),

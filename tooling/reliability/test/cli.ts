@@ -5,7 +5,7 @@ import type { Classification } from "../src/index.js";
 
 /** The built CLI bundle, as users run it. */
 export const HOIST_CLI = fileURLToPath(
-  new URL("../../../apps/hoist/dist/hoist.js", import.meta.url),
+  new URL("../../../apps/hoist/dist/hoist.cjs", import.meta.url),
 );
 
 export interface CliResult {

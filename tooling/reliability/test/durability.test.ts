@@ -16,7 +16,7 @@ import { expectClean, tempDir, useTally } from "./support.js";
 const CHILDREN = join(dirname(fileURLToPath(import.meta.url)), "children");
 const CHILD = join(CHILDREN, "login-child.mjs");
 const STAGES = pathToFileURL(join(CHILDREN, "fs-stages.mjs")).href;
-const CLI = fileURLToPath(new URL("../../../apps/hoist/dist/hoist.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/hoist/dist/hoist.cjs", import.meta.url));
 const SERVER = "registry.example";
 const size = suiteSize();
 const tally = useTally("durability: login killed mid-write", { boundMs: 20_000 });
