@@ -239,9 +239,7 @@ export class DirectConnection {
             : 0;
       if (frame.kind === "chunked") this.#chunked = new ChunkedDecoder();
       if (frame.kind === "unsupported") this.#reusable = false;
-      if (parsed.head.fields.some(([n, v]) => n === "connection" && /\bclose\b/i.test(v))) {
-        this.#reusable = false;
-      }
+      if (!keepsAlive(parsed.head)) this.#reusable = false;
       handlers.onHead(parsed.head, frame);
       if (frame.kind === "unsupported") {
         this.#handlers = undefined;
@@ -306,6 +304,19 @@ export class DirectConnection {
     if (!this.#reusable) this.socket.destroy();
     return true;
   }
+}
+
+/**
+ * Whether the server keeps the connection open after this answer: HTTP/1.1 unless it says
+ * `Connection: close`; HTTP/1.0 only if it says `Connection: keep-alive`.
+ */
+function keepsAlive(head: ResponseHead): boolean {
+  const tokens = head.fields
+    .filter(([name]) => name === "connection")
+    .flatMap(([, value]) => value.toLowerCase().split(","))
+    .map((token) => token.trim());
+  if (tokens.includes("close")) return false;
+  return head.version === "1.1" || tokens.includes("keep-alive");
 }
 
 function isIp(host: string): boolean {

@@ -346,6 +346,22 @@ describe("DirectPool GETs", () => {
     expect(connections()).toBe(2);
   });
 
+  it("reuses a connection after an HTTP/1.0 answer only if it says keep-alive", async () => {
+    for (const [extra, expected] of [
+      ["", 2],
+      ["Connection: keep-alive\r\n", 1],
+    ] as const) {
+      // The server leaves the connection open either way: only the answer says what it means.
+      const { url, connections } = await rawServer((socket) =>
+        socket.write(`HTTP/1.0 200 OK\r\nContent-Length: 3\r\n${extra}\r\nabc`),
+      );
+      const direct = pool();
+      expect((await drained(direct, url)).toString()).toBe("abc");
+      expect((await drained(direct, url)).toString()).toBe("abc");
+      expect(connections()).toBe(expected);
+    }
+  });
+
   it("passes any status with a stated length on, body and all", async () => {
     const { url } = await rawServer((socket) =>
       socket.write(

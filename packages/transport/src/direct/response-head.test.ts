@@ -25,6 +25,7 @@ describe("parseResponseHead", () => {
     expect(parseResponseHead(bytes(text))).toEqual({
       kind: "head",
       head: {
+        version: "1.1",
         status: 200,
         reason: "OK",
         fields: [
@@ -36,6 +37,11 @@ describe("parseResponseHead", () => {
     });
   });
 
+  it("reads the version of the status line", () => {
+    const parsed = parseResponseHead(bytes("HTTP/1.0 404 Not Found\r\n\r\n"));
+    expect(parsed).toMatchObject({ kind: "head", head: { version: "1.0", status: 404 } });
+  });
+
   it("gives back exactly what a well-formed head holds, whatever follows it", () => {
     fc.assert(
       fc.property(status, fields, fc.uint8Array({ maxLength: 64 }), (code, list, tail) => {
@@ -44,6 +50,7 @@ describe("parseResponseHead", () => {
         expect(parsed).toEqual({
           kind: "head",
           head: {
+            version: "1.1",
             status: code,
             reason: "Reason",
             fields: list.map(([n, v]) => [n.toLowerCase(), v]),

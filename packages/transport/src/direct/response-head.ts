@@ -12,6 +12,8 @@ export interface HeadLimits {
 export const DEFAULT_HEAD_LIMITS: HeadLimits = { maxBytes: 64 * 1024, maxFields: 256 };
 
 export interface ResponseHead {
+  /** The HTTP version of the status line. */
+  readonly version: "1.0" | "1.1";
   readonly status: number;
   readonly reason: string;
   /** Field names in lower case, values trimmed, in the order received. */
@@ -27,7 +29,7 @@ export type HeadParse =
 
 const CR = 0x0d;
 const LF = 0x0a;
-const STATUS_LINE = /^HTTP\/1\.[01] ([1-9][0-9]{2})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 // RFC 9110 token characters.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible characters, spaces and tabs, and obs-text; never CR, LF or NUL.
@@ -79,7 +81,13 @@ export function parseResponseHead(
   }
   return {
     kind: "head",
-    head: { status: Number(statusLine[1]), reason: statusLine[2] ?? "", fields, length },
+    head: {
+      version: statusLine[1] === "0" ? "1.0" : "1.1",
+      status: Number(statusLine[2]),
+      reason: statusLine[3] ?? "",
+      fields,
+      length,
+    },
   };
 }
 
