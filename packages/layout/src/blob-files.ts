@@ -1,3 +1,4 @@
+import { renameSync } from "node:fs";
 import { open, rename, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pipeline as pipe, Readable } from "node:stream";
@@ -14,7 +15,7 @@ import {
 import { drainIntoFile, drainToFile } from "./drain-to-file.js";
 import { errnoCode, ioError, LayoutError } from "./errors.js";
 import { FileReadStream } from "./file-read-stream.js";
-import { syncDirectory, tempPath } from "./files.js";
+import { openNewFileSync, type SyncFile, syncDirectory, tempPath } from "./files.js";
 import { blobPath, safeBlobDirectory, validHash } from "./paths.js";
 
 /** Bytes as the write functions accept them. */
@@ -254,29 +255,39 @@ export async function writeBlobFile(
               subject: `blob ${known}`,
             })
           : new HashingStream({ algorithm: options.algorithm ?? "sha256" });
-    const handle = await openTemp(temp, operation);
-    try {
-      // Only failures of the file itself become HOIST_LAYOUT_WRITE_FAILED; errors of the source
-      // (a reset connection, a digest mismatch) keep their own type.
-      const failed = (error: unknown) => {
-        const wrapped = ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
-        return wrapped instanceof Error ? wrapped : new Error(String(wrapped));
-      };
-      // The checker's own errors reach the drain; a source error destroys the checker with it.
-      const drain = { failed, onBytes: options.onBytes, signal };
-      if (checker === source && isDrainable(checker)) {
-        // A source that can hand over each read at once (a registry layer on a direct
-        // connection) is written synchronously, and its read buffer is reused.
-        await drainIntoFile(checker, handle, drain);
-      } else {
+    // Only failures of the file itself become HOIST_LAYOUT_WRITE_FAILED; errors of the source
+    // (a reset connection, a digest mismatch) keep their own type.
+    const failed = (error: unknown) => {
+      const wrapped = ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
+      return wrapped instanceof Error ? wrapped : new Error(String(wrapped));
+    };
+    // The checker's own errors reach the drain; a source error destroys the checker with it.
+    const drain = { failed, onBytes: options.onBytes, signal };
+    // A source that can hand over each read at once (a registry layer on a direct connection)
+    // is written synchronously, and its read buffer is reused. Its file is then opened, closed
+    // and renamed on the main thread as well; only the flushes wait on the thread pool.
+    const direct = checker === source && isDrainable(checker);
+    if (direct) {
+      const file = openTempSync(temp, operation);
+      try {
+        await drainIntoFile(checker, file, drain);
+        await file.sync().catch((error: unknown) => {
+          throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
+        });
+      } finally {
+        file.close();
+      }
+    } else {
+      const handle = await openTemp(temp, operation);
+      try {
         if (checker !== source) pipe(source, checker, ignore);
         await drainToFile(checker, handle, drain);
+        await handle.sync().catch((error: unknown) => {
+          throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
+        });
+      } finally {
+        await handle.close();
       }
-      await handle.sync().catch((error: unknown) => {
-        throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
-      });
-    } finally {
-      await handle.close();
     }
     const digest = known ?? (checker as HashingStream).hash;
     const size =
@@ -296,9 +307,12 @@ export async function writeBlobFile(
       ? await options.blobDirectory(digest.algorithm, true)
       : await safeBlobDirectory(root, digest.algorithm, { create: true, operation });
     const target = blobPath(root, digest, operation);
-    await rename(temp, target).catch((error: unknown) => {
+    try {
+      if (direct) renameSync(temp, target);
+      else await rename(temp, target);
+    } catch (error) {
       throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, target);
-    });
+    }
     renamed = true;
     if (options.deferDirectorySync) options.deferDirectorySync(directory ?? dirname(target));
     else await syncDirectory(directory ?? dirname(target));
@@ -328,6 +342,14 @@ function verifiesItself(
 async function openTemp(path: string, operation: string) {
   try {
     return await open(path, "wx", 0o644);
+  } catch (error) {
+    throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, path);
+  }
+}
+
+function openTempSync(path: string, operation: string): SyncFile {
+  try {
+    return openNewFileSync(path);
   } catch (error) {
     throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, path);
   }

@@ -30,7 +30,7 @@ const FLUSH_EVERY = 8 * 1024 * 1024;
  */
 export async function drainIntoFile(
   source: Drainable,
-  handle: FileHandle,
+  handle: FlushableFile,
   options: DrainOptions,
 ): Promise<void> {
   const { failed, onBytes, signal } = options;
@@ -67,6 +67,12 @@ export async function drainIntoFile(
     await flushing;
   }
   if (flushError) throw failed(flushError.error);
+}
+
+/** @internal What {@link drainIntoFile} needs of a file: a descriptor, and a flush off the main thread. */
+export interface FlushableFile {
+  readonly fd: number;
+  datasync(): Promise<void>;
 }
 
 export interface DrainOptions {

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { Hash, VerifyingStream } from "@hoist/oci";
 import { describe, expect, it } from "vitest";
 import { createLayout } from "../src/index.js";
-import { ociFailure, useTempDirectories } from "./helpers.js";
+import { layoutFailure, ociFailure, useTempDirectories } from "./helpers.js";
 
 const tempDir = useTempDirectories("self-verifying");
 
@@ -62,5 +62,22 @@ describe("writing a blob from a source that verifies itself", () => {
       "HOIST_OCI_DIGEST_MISMATCH",
     );
     expect(await blobNames(layout.path)).toEqual([]);
+  });
+
+  it("fails as a write failure and keeps nothing when the blob's name is taken by a directory", async () => {
+    const layout = await createLayout(await tempDir());
+    await mkdir(join(layout.path, "blobs", "sha256", digest.hex, "child"), { recursive: true });
+    const failure = await layoutFailure(
+      layout.writeBlob(verified(bytes, { digest, size: bytes.length }), {
+        digest,
+        size: bytes.length,
+      }),
+      "HOIST_LAYOUT_WRITE_FAILED",
+    );
+    expect(failure.cause).toBeDefined();
+    expect(failure.message).toContain(digest.hex);
+    expect((await readdir(layout.path)).filter((name) => name.startsWith(".hoist-tmp-"))).toEqual(
+      [],
+    );
   });
 });
