@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import type { Dispatcher } from "undici";
 import { TransportError } from "./errors.js";
 
@@ -53,7 +52,8 @@ function toText(pem: Pem): string {
  */
 function trustedRoots(extra: Pem | readonly Pem[]): string[] {
   const list = (Array.isArray(extra) ? extra : [extra]) as Pem[];
-  const roots = [...rootCertificates];
+  // Loaded here rather than at start-up: most commands never make a TLS connection of this kind.
+  const roots = [...process.getBuiltinModule("node:tls").rootCertificates];
   const envFile = process.env.NODE_EXTRA_CA_CERTS;
   if (envFile) {
     try {

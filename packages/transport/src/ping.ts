@@ -7,7 +7,7 @@ import { bufferErrorBody, buildRegistryError } from "./registry-error-body.js";
 import { drain } from "./response.js";
 import { type Engine, send } from "./send.js";
 import { statusText } from "./status-text.js";
-import { checkTarget } from "./target-safety.js";
+import { checkTarget, classifyHost } from "./target-safety.js";
 
 /** The registry side of @hoist/name's `Registry`, structurally. */
 export interface RegistryLike {
@@ -34,7 +34,7 @@ export interface PingResult {
   readonly rateLimit: RateLimit | undefined;
 }
 
-/** How long https gets on its own before http is tried too (go-containerregistry's value). */
+/** How long the first scheme gets on its own before the other is tried too (go-containerregistry's value). */
 export const HTTP_FALLBACK_DELAY_MS = 300;
 const MAX_PING_REDIRECTS = 5;
 
@@ -159,9 +159,32 @@ async function pingScheme(
 }
 
 /**
+ * Whether plain http is asked before https: only for a loopback registry named with its port,
+ * where both schemes reach the same port on this machine. A port that answers /v2/ in plain
+ * http does not speak TLS (a TLS server answers plain http with a 400 or a close), so https
+ * would only fail after it, and setting up TLS to find that out cost a local pull 5-6 ms
+ * (loading node:tls included). A loopback TLS registry still gets https: its 400 to the http
+ * request is a failure, and https follows at once.
+ */
+export function asksHttpFirst(registry: RegistryLike): boolean {
+  if (registry.scheme !== "http") return false;
+  try {
+    const http = new URL(`http://${registry.host}/`);
+    const https = new URL(`https://${registry.host}/`);
+    return (
+      http.port !== "" && http.port === https.port && classifyHost(http.hostname) === "loopback"
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
  * `GET /v2/` on a registry: learns the scheme and the auth challenge. Registries that must use
  * https get only https. Registries allowed plain http (insecure, loopback, private) get https
- * first and http once https failed or after 300 ms, whichever comes first; the first answer wins.
+ * first and http once https failed or after 300 ms, whichever comes first; the first answer
+ * wins. A loopback registry named with its port gets the two the other way round (see
+ * {@link asksHttpFirst}).
  */
 export async function ping(
   engine: Engine,
@@ -171,37 +194,40 @@ export async function ping(
   const registry = toRegistry(input, "ping");
   if (registry.scheme === "https") return pingScheme(engine, registry, "https", options.signal);
 
+  const [first, second]: ["https" | "http", "https" | "http"] = asksHttpFirst(registry)
+    ? ["http", "https"]
+    : ["https", "http"];
   const losers = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, losers.signal]) : losers.signal;
   const failures: Array<{ scheme: string; error: unknown }> = [];
-  let httpsFailed: () => void = () => {};
-  const httpsDone = new Promise<void>((resolve) => {
-    httpsFailed = resolve;
+  let firstFailed: () => void = () => {};
+  const firstDone = new Promise<void>((resolve) => {
+    firstFailed = resolve;
   });
 
   const attempt = (scheme: "https" | "http") =>
     pingScheme(engine, registry, scheme, signal).catch((error: unknown) => {
       failures.push({ scheme, error });
-      if (scheme === "https") httpsFailed();
+      if (scheme === first) firstFailed();
       throw error;
     });
 
-  const https = attempt("https");
-  const http = (async () => {
+  const firstAttempt = attempt(first);
+  const secondAttempt = (async () => {
     const head = new AbortController();
     await Promise.race([
-      httpsDone,
+      firstDone,
       engine.clock
         .sleep(HTTP_FALLBACK_DELAY_MS, { signal: AbortSignal.any([signal, head.signal]) })
         .catch(() => {}),
     ]);
     head.abort();
     if (signal.aborted) throw signal.reason;
-    return attempt("http");
+    return attempt(second);
   })();
 
   try {
-    const winner = await Promise.any([https, http]);
+    const winner = await Promise.any([firstAttempt, secondAttempt]);
     losers.abort(new Error("another scheme answered first"));
     return winner;
   } catch {
@@ -233,7 +259,7 @@ export async function ping(
     );
   } finally {
     // Let the losing attempt settle quietly.
-    https.catch(() => {});
-    http.catch(() => {});
+    firstAttempt.catch(() => {});
+    secondAttempt.catch(() => {});
   }
 }

@@ -3,7 +3,7 @@
 // The response's body is handed on synchronously, a view at a time, before the socket reads
 // again: what a blob download costs in page faults and reads is then the consumer's choice.
 import { connect as netConnect, type Socket } from "node:net";
-import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import type { ConnectionOptions } from "node:tls";
 import { ChunkedDecoder } from "./chunked.js";
 import {
   DEFAULT_HEAD_LIMITS,
@@ -96,7 +96,9 @@ export class DirectConnection {
     };
     const socket = secure
       ? // tls.connect passes onread on to its socket (Node's _tls_wrap); @types/node omits it.
-        tlsConnect({
+        // node:tls is loaded on the first TLS connection: a command against a local http
+        // registry never makes one (see asksHttpFirst in ping.ts), and loading it cost ~3 ms.
+        process.getBuiltinModule("node:tls").connect({
           ...options.tls,
           host,
           port,
