@@ -73,27 +73,56 @@ export async function writeFileAtomic(
   data: Uint8Array | string,
   options: { operation: string; signal?: AbortSignal },
 ): Promise<void> {
-  const directory = dirname(path);
-  const temp = tempPath(directory);
+  await writeFilesAtomic([{ path, data }], options);
+}
+
+/**
+ * @internal {@link writeFileAtomic} for several files: their temporary files are written and
+ * flushed side by side, then renamed into place in the order given (a crash leaves a prefix of
+ * them replaced), and each directory is flushed once. Making a layout this way waits for two
+ * flushes instead of four.
+ */
+export async function writeFilesAtomic(
+  files: ReadonlyArray<{ path: string; data: Uint8Array | string }>,
+  options: { operation: string; signal?: AbortSignal },
+): Promise<void> {
+  const temps = files.map(({ path }) => tempPath(dirname(path)));
+  const renamed = new Set<number>();
+  let failed: { path: string; error: unknown } | undefined;
   options.signal?.throwIfAborted();
-  let renamed = false;
   try {
-    const handle = await open(temp, "wx", 0o644);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await Promise.all(
+      files.map(async ({ path, data }, index) => {
+        try {
+          const handle = await open(temps[index] as string, "wx", 0o644);
+          try {
+            await handle.writeFile(data);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        } catch (error) {
+          failed ??= { path, error };
+        }
+      }),
+    );
+    if (failed)
+      throw ioError(failed.error, "HOIST_LAYOUT_WRITE_FAILED", options.operation, failed.path);
     options.signal?.throwIfAborted();
-    await rename(temp, path);
-    renamed = true;
-  } catch (error) {
-    throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", options.operation, path);
+    for (const [index, { path }] of files.entries()) {
+      try {
+        await rename(temps[index] as string, path);
+      } catch (error) {
+        throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", options.operation, path);
+      }
+      renamed.add(index);
+    }
   } finally {
-    if (!renamed) await unlink(temp).catch(() => {});
+    await Promise.all(
+      temps.map((temp, index) => (renamed.has(index) ? undefined : unlink(temp).catch(() => {}))),
+    );
   }
-  await syncDirectory(directory);
+  await Promise.all([...new Set(files.map(({ path }) => dirname(path)))].map(syncDirectory));
 }
 
 /** @internal What {@link readCapped} found. */

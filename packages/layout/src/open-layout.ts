@@ -2,7 +2,7 @@ import { mkdir, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DEFAULT_MAX_MANIFEST_BYTES, type ImageIndex } from "@hoist/oci";
 import { errnoCode, ioError, LayoutError, quote } from "./errors.js";
-import { readCapped, writeFileAtomic } from "./files.js";
+import { readCapped, writeFilesAtomic } from "./files.js";
 import { emptyIndexJson, encodeIndexJson, readIndexJson } from "./index-file.js";
 import { type Layout, LayoutImpl, type LayoutLimits, type LayoutReadOptions } from "./layout.js";
 import { LAYOUT_FILE_CONTENT, MAX_LAYOUT_FILE_BYTES, parseLayoutFile } from "./layout-file.js";
@@ -133,11 +133,14 @@ export async function createLayout(path: string, options: OpenLayoutOptions = {}
   }
   await safeBlobDirectory(root, undefined, { create: true, operation });
   const { signal } = options;
-  await writeFileAtomic(join(root, INDEX_FILE), encodeIndexJson(emptyIndexJson()), {
-    operation,
-    signal,
-  });
-  await writeFileAtomic(join(root, LAYOUT_FILE), LAYOUT_FILE_CONTENT, { operation, signal });
+  // index.json is renamed into place first: a crash never leaves an oci-layout file without it.
+  await writeFilesAtomic(
+    [
+      { path: join(root, INDEX_FILE), data: encodeIndexJson(emptyIndexJson()) },
+      { path: join(root, LAYOUT_FILE), data: LAYOUT_FILE_CONTENT },
+    ],
+    { operation, signal },
+  );
   return new LayoutImpl(root, options);
 }
 
