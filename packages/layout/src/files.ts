@@ -11,9 +11,16 @@ import { errnoCode, ioError } from "./errors.js";
 /** @internal Prefix of every temporary file this package creates in a layout's root. */
 export const TEMP_PREFIX = ".hoist-tmp-";
 
+// Random once per process, then counted: unique enough with O_EXCL, and a pull of many small
+// blobs no longer asks for random bytes per file.
+let tempStem: string | undefined;
+let tempCount = 0;
+
 /** @internal A fresh temporary file name in `directory`. */
 export function tempPath(directory: string): string {
-  return join(directory, `${TEMP_PREFIX}${randomBytes(12).toString("hex")}`);
+  tempStem ??= randomBytes(9).toString("hex");
+  tempCount = (tempCount + 1) % Number.MAX_SAFE_INTEGER;
+  return join(directory, `${TEMP_PREFIX}${tempStem}-${tempCount.toString(36)}`);
 }
 
 /** @internal A new file opened on the main thread; see {@link openNewFileSync}. */
