@@ -73,7 +73,8 @@ export interface FetcherOptions {
 }
 
 function combine(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
-  if (!a) return b;
+  // A caller usually passes the signal it built this with: nothing to combine then.
+  if (!a || a === b) return b;
   if (!b) return a;
   return AbortSignal.any([a, b]);
 }
