@@ -72,6 +72,15 @@ async function schemeServer(tls: "hang" | "refuse"): Promise<SchemeServer> {
   };
 }
 
+/** A scheme server for the tests of one describe block. */
+function useSchemeServer(tls: "hang" | "refuse"): () => SchemeServer {
+  return useStarted(
+    "scheme server",
+    () => schemeServer(tls),
+    (s) => s.close(),
+  );
+}
+
 /** A clock whose sleeps last until the test ends them. */
 function heldClock(): Clock & { release(): void; sleeping(): number } {
   let held: Array<() => void> = [];
@@ -146,11 +155,7 @@ describe("ping of a registry that may use plain http", () => {
   }
 
   describe("on loopback, named with its port", () => {
-    const server = useStarted(
-      "scheme server",
-      () => schemeServer("hang"),
-      (s) => s.close(),
-    );
+    const server = useSchemeServer("hang");
 
     it("takes a plain-http answer without trying TLS", async () => {
       const clock = heldClock();
@@ -167,11 +172,7 @@ describe("ping of a registry that may use plain http", () => {
   });
 
   describe("elsewhere (0.0.0.0 reaches this machine but is not loopback)", () => {
-    const server = useStarted(
-      "scheme server",
-      () => schemeServer("hang"),
-      (s) => s.close(),
-    );
+    const server = useSchemeServer("hang");
 
     it("tries https first, and http only once https had its 300 ms", async () => {
       const clock = heldClock();
@@ -190,11 +191,7 @@ describe("ping of a registry that may use plain http", () => {
   });
 
   describe("elsewhere, with https refused", () => {
-    const server = useStarted(
-      "scheme server",
-      () => schemeServer("refuse"),
-      (s) => s.close(),
-    );
+    const server = useSchemeServer("refuse");
 
     it("asks over http as soon as https has failed", async () => {
       const before = server().plainRequests();
