@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { bytesStream } from "./bytes-stream.js";
 import type { Image, ImageIndex, Layer, ReadOptions } from "./interfaces.js";
 import { isConfig, MediaType } from "./media-type.js";
 import type { Descriptor } from "./types.js";
@@ -39,7 +39,7 @@ export function configLayer(image: Image): Layer {
   const digest = (options?: ReadOptions) => image.configName(options);
   const bytes = async (options?: ReadOptions) => {
     const raw = await image.rawConfigFile(options);
-    return Readable.from([raw], { objectMode: false });
+    return bytesStream(raw);
   };
   return {
     digest,

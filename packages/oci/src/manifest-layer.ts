@@ -1,4 +1,5 @@
-import { addAbortSignal, pipeline, Readable } from "node:stream";
+import { addAbortSignal, pipeline, type Readable } from "node:stream";
+import { bytesStream } from "./bytes-stream.js";
 import { createGunzipStream, zstdUnsupported } from "./gzip.js";
 import type { Hash } from "./hash.js";
 import { VerifyingStream } from "./hashing-stream.js";
@@ -68,7 +69,7 @@ export class DescriptorLayer implements Layer {
     const signal = options.signal;
     signal?.throwIfAborted();
     const inline = readDescriptorData(this.#descriptor);
-    if (inline) return Readable.from([inline], { objectMode: false });
+    if (inline) return bytesStream(inline);
     // The verifier reads the blob itself, so that a drainable blob can be drained through it.
     const stream = new VerifyingStream({
       digest: this.#descriptor.digest,

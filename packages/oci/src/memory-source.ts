@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { bytesStream } from "./bytes-stream.js";
 import { notFound } from "./errors.js";
 import { Hash } from "./hash.js";
 import type { BlobSource } from "./manifest-layer.js";
@@ -11,7 +11,7 @@ export function memoryBlobSource(blobs: Iterable<Uint8Array>): BlobSource {
     blob: async (descriptor) => {
       const bytes = byDigest.get(descriptor.digest.toString());
       if (!bytes) throw notFound(`no blob ${descriptor.digest} in memory`, "read blob");
-      return Readable.from([bytes], { objectMode: false });
+      return bytesStream(bytes);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { Readable } from "node:stream";
 import { useDockerRegistry, useStarted } from "@hoist/harness";
 import { appendLayers, type Layer, randomImage, randomIndex } from "@hoist/oci";
@@ -54,6 +55,28 @@ describe("between registries", () => {
         fingerprint(await blobBytes(ours[i] as Layer)),
       );
     }
+  });
+
+  it("copies every blob, the config included, on the transport's own connections, none through undici", async () => {
+    const repo = uniqueRepo("own-connections");
+    const image = randomImage({ layers: 2, layerSize: 32 * 1024, seed: 3 });
+    await pusher.write(`${docker().host}/${repo}:v1`, image);
+    // undici announces every request it creates on this channel.
+    const viaUndici: string[] = [];
+    const listener = (message: unknown) => {
+      const { request } = message as { request: { method: string; path: string } };
+      viaUndici.push(`${request.method} ${request.path}`);
+    };
+    subscribe("undici:request:create", listener);
+    const copier = createPusher();
+    try {
+      const copied = await copier.copy(`${docker().host}/${repo}:v1`, `${hoist().host}/${repo}:v1`);
+      expect(copied.digest.equals(await image.digest())).toBe(true);
+    } finally {
+      unsubscribe("undici:request:create", listener);
+      await copier.close();
+    }
+    expect(viaUndici).toEqual([]);
   });
 
   it("uploads into the session a registry opens when it will not mount (202)", async () => {
