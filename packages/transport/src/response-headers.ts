@@ -27,6 +27,23 @@ export class ResponseHeaders implements Headers {
     if (init) for (const [name, value] of init) this.append(name, value);
   }
 
+  /**
+   * @internal Headers from fields a strict parser has already checked: names lower-case
+   * tokens, values trimmed and free of CR, LF and NUL (parseResponseHead), so none is checked
+   * again on every response.
+   */
+  static fromCheckedFields(fields: ReadonlyArray<readonly [string, string]>): ResponseHeaders {
+    const headers = new ResponseHeaders();
+    const values = headers.#values;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as readonly [string, string];
+      const list = values.get(field[0]);
+      if (list) list.push(field[1]);
+      else values.set(field[0], [field[1]]);
+    }
+    return headers;
+  }
+
   append(name: string, value: string): void {
     const key = headerName(name);
     const list = this.#values.get(key);

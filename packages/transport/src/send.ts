@@ -86,6 +86,11 @@ function toHeaders(raw: Record<string, string | string[] | undefined>): Headers 
   return headers;
 }
 
+/** Headers the direct path built already; undici's come as a record. */
+function isBuilt(headers: Headers | Dispatcher.ResponseData["headers"]): headers is Headers {
+  return headers instanceof ResponseHeaders;
+}
+
 function logHeaders(debug: (line: string) => void, entries: Iterable<[string, string]>): void {
   for (const [name, value] of entries) debug(`    ${name}: ${redactHeaderValue(name, value)}`);
 }
@@ -129,7 +134,9 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
   const policy = options.policy ?? engine.retry;
   const maxAttempts = options.retryable ? policy.attempts : 1;
   const signal = combineSignals(options.signal, engine.closed);
-  const redacted = redactUrl(options.url);
+  // Only debug lines, observers and errors show the URL: most requests never need it redacted.
+  let redactedUrl: string | undefined;
+  const redacted = (): string => (redactedUrl ??= redactUrl(options.url));
   const started = engine.clock.now();
   const headers: Record<string, string> = {
     ...engine.headers,
@@ -142,35 +149,40 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
 
   let retriedGarbled = false;
   for (let attempt = 1; ; attempt++) {
-    const context = {
+    const elapsedMs = engine.clock.now() - started;
+    const context = () => ({
       operation: options.operation,
       method: options.method,
-      url: redacted,
+      url: redacted(),
       signal,
       attempts: attempt,
-      elapsedMs: engine.clock.now() - started,
-    };
-    if (signal.aborted) throw toTransportError(signal.reason, context);
+      elapsedMs,
+    });
+    if (signal.aborted) throw toTransportError(signal.reason, context());
     const release = await engine.limiter
       .acquire(options.url.host, signal)
       .catch((error: unknown) => {
-        throw toTransportError(error, context);
+        throw toTransportError(error, context());
       });
     const attemptStart = engine.clock.now();
     if (engine.debug) {
       engine.debug(
-        `--> ${options.method} ${redacted}${attempt > 1 ? ` (attempt ${attempt}/${maxAttempts})` : ""}`,
+        `--> ${options.method} ${redacted()}${attempt > 1 ? ` (attempt ${attempt}/${maxAttempts})` : ""}`,
       );
       logHeaders(engine.debug, Object.entries(headers));
     }
-    let answer: Pick<Dispatcher.ResponseData, "statusCode" | "headers" | "body">;
+    let answer: {
+      statusCode: number;
+      headers: Headers | Dispatcher.ResponseData["headers"];
+      body: Dispatcher.ResponseData["body"] | DirectAnswer["body"];
+    };
     try {
       const body = options.body ? await options.body.open() : null;
       const direct = engine.direct
         ? await sendDirect(engine.direct, options, headers, body, signal)
         : undefined;
       answer =
-        (direct as typeof answer | undefined) ??
+        direct ??
         (await engine.dispatcher.request({
           origin: options.url.origin,
           path: `${options.url.pathname}${options.url.search}`,
@@ -189,10 +201,10 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
       const elapsed = engine.clock.now() - attemptStart;
       const code = errorCode(error);
       engine.debug?.(
-        `<-- ${options.method} ${redacted} failed: ${code ?? (error as Error).message} (${elapsed} ms)`,
+        `<-- ${options.method} ${redacted()} failed: ${code ?? (error as Error).message} (${elapsed} ms)`,
       );
       const failure = toTransportError(error, {
-        ...context,
+        ...context(),
         elapsedMs: engine.clock.now() - started,
       });
       const garbled = isGarbledAnswer(error) && !retriedGarbled;
@@ -202,18 +214,18 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
       if (garbled) {
         // Once, at once: the connection is gone and a new one gets the answer (see isGarbledAnswer).
         retriedGarbled = true;
-        engine.debug?.(`retrying ${options.method} ${redacted} on a new connection`);
+        engine.debug?.(`retrying ${options.method} ${redacted()} on a new connection`);
         continue;
       }
       const delay = backoffDelay(policy, attempt);
-      engine.debug?.(`retrying ${options.method} ${redacted} in ${delay} ms after ${code}`);
+      engine.debug?.(`retrying ${options.method} ${redacted()} in ${delay} ms after ${code}`);
       await engine.clock.sleep(delay, { signal }).catch((reason: unknown) => {
-        throw toTransportError(reason, context);
+        throw toTransportError(reason, context());
       });
       continue;
     }
 
-    const responseHeaders = toHeaders(answer.headers);
+    const responseHeaders = isBuilt(answer.headers) ? answer.headers : toHeaders(answer.headers);
     const body = answer.body as unknown as Readable;
     // The host slot is held until the body is finished, so the cap counts real transfers.
     body.once("close", release);
@@ -224,7 +236,7 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
     }
     if (engine.debug) {
       engine.debug(
-        `<-- ${answer.statusCode} ${statusText(answer.statusCode)} ${options.method} ${redacted} (${engine.clock.now() - attemptStart} ms)`,
+        `<-- ${answer.statusCode} ${statusText(answer.statusCode)} ${options.method} ${redacted()} (${engine.clock.now() - attemptStart} ms)`,
       );
       logHeaders(engine.debug, responseHeaders.entries());
     }
@@ -233,7 +245,7 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
       try {
         engine.onResponse({
           method: options.method,
-          url: redacted,
+          url: redacted(),
           status: answer.statusCode,
           headers: responseHeaders,
         });
@@ -256,7 +268,7 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
     // A status worth retrying: read the (small) error body to see whether the registry agrees.
     const buffered = await bufferErrorBody(
       body,
-      () => ({ method: options.method, url: redacted }),
+      () => ({ method: options.method, url: redacted() }),
       signal,
     );
     const replay = () => Readable.from(buffered.bytes.length ? [buffered.bytes] : []);
@@ -267,7 +279,7 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
     if (!temporary || attempt >= maxAttempts || tooLong) {
       if (tooLong) {
         engine.debug?.(
-          `not retrying ${options.method} ${redacted}: Retry-After ${retryAfter} ms exceeds ${policy.maxRetryAfterMs} ms`,
+          `not retrying ${options.method} ${redacted()}: Retry-After ${retryAfter} ms exceeds ${policy.maxRetryAfterMs} ms`,
         );
       }
       return {
@@ -279,10 +291,10 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
     }
     const delay = retryAfter ?? backoffDelay(policy, attempt);
     engine.debug?.(
-      `retrying ${options.method} ${redacted} in ${delay} ms after ${answer.statusCode}${retryAfter !== undefined ? " (Retry-After)" : ""}`,
+      `retrying ${options.method} ${redacted()} in ${delay} ms after ${answer.statusCode}${retryAfter !== undefined ? " (Retry-After)" : ""}`,
     );
     await engine.clock.sleep(delay, { signal }).catch((reason: unknown) => {
-      throw toTransportError(reason, context);
+      throw toTransportError(reason, context());
     });
   }
 }

@@ -313,12 +313,21 @@ export class DirectConnection {
  * `Connection: close`; HTTP/1.0 only if it says `Connection: keep-alive`.
  */
 function keepsAlive(head: ResponseHead): boolean {
-  const tokens = head.fields
-    .filter(([name]) => name === "connection")
-    .flatMap(([, value]) => value.toLowerCase().split(","))
-    .map((token) => token.trim());
-  if (tokens.includes("close")) return false;
-  return head.version === "1.1" || tokens.includes("keep-alive");
+  let close = false;
+  let keepAlive = false;
+  const fields = head.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as readonly [string, string];
+    if (field[0] !== "connection") continue;
+    const tokens = field[1].toLowerCase().split(",");
+    for (let j = 0; j < tokens.length; j++) {
+      const token = (tokens[j] as string).trim();
+      if (token === "close") close = true;
+      else if (token === "keep-alive") keepAlive = true;
+    }
+  }
+  if (close) return false;
+  return head.version === "1.1" || keepAlive;
 }
 
 function isIp(host: string): boolean {

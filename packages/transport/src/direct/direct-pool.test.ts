@@ -62,7 +62,7 @@ describe("DirectPool GETs", () => {
       new AbortController().signal,
     );
     expect(answer?.statusCode).toBe(200);
-    expect(answer?.headers["content-length"]).toBe(String(blob.length));
+    expect(answer?.headers.get("content-length")).toBe(String(blob.length));
     const parts: Buffer[] = [];
     for await (const chunk of answer?.body ?? []) parts.push(chunk as Buffer);
     expect(createHash("sha256").update(Buffer.concat(parts)).digest("hex")).toBe(
@@ -439,7 +439,7 @@ describe("DirectPool requests other than GETs", () => {
     const direct = pool();
     const answer = await direct.request({ method: "HEAD", url, headers: {} }, signal());
     expect(answer?.statusCode).toBe(200);
-    expect(answer?.headers["content-length"]).toBe("1234");
+    expect(answer?.headers.get("content-length")).toBe("1234");
     expect(await text(answer)).toBe("");
     expect(await text(await direct.request({ method: "GET", url, headers: {} }, signal()))).toBe(
       "abc",

@@ -9,6 +9,7 @@
 import type { Readable } from "node:stream";
 import type { ConnectionOptions } from "node:tls";
 import type { Drainable, Fillable } from "@hoist/oci";
+import { ResponseHeaders } from "../response-headers.js";
 import { DirectBody } from "./body.js";
 import { DirectConnection, DirectSocketError } from "./connection.js";
 import type { Framing, ResponseHead } from "./response-head.js";
@@ -27,7 +28,8 @@ export interface DirectPoolOptions {
 
 export interface DirectAnswer {
   readonly statusCode: number;
-  readonly headers: Record<string, string | string[]>;
+  // A ResponseHeaders, typed as what it implements: that class is internal to the package.
+  readonly headers: Headers;
   readonly body: DirectBody;
 }
 
@@ -243,7 +245,11 @@ export class DirectPool {
               "the registry stopped sending the body",
               "UND_ERR_BODY_TIMEOUT",
             );
-            resolve({ statusCode: response.status, headers: toHeaders(response), body });
+            resolve({
+              statusCode: response.status,
+              headers: ResponseHeaders.fromCheckedFields(response.fields),
+              body,
+            });
           },
           onBody: (view) => {
             arm(
@@ -340,15 +346,4 @@ function exchangeOf(request: DirectRequest): Exchange | undefined {
     body: bytes,
     oneShot: upload !== undefined || !ASKED_AGAIN.has(method),
   };
-}
-
-function toHeaders(head: ResponseHead): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of head.fields) {
-    const existing = headers[name];
-    if (existing === undefined) headers[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else headers[name] = [existing, value];
-  }
-  return headers;
 }

@@ -27,23 +27,33 @@ export type HeadParse =
   | { readonly kind: "head"; readonly head: ResponseHead }
   | { readonly kind: "invalid"; readonly reason: string };
 
-const CR = 0x0d;
-const LF = 0x0a;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 // RFC 9110 token characters.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible characters, spaces and tabs, and obs-text; never CR, LF or NUL.
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+const END_OF_HEAD = Buffer.from("\r\n\r\n", "latin1");
+
 /** Where the blank line ending the head ends, or -1 when it has not arrived yet. */
 function headEnd(bytes: Uint8Array, limit: number): number {
-  const end = Math.min(bytes.length, limit);
-  for (let i = 3; i < end; i++) {
-    if (bytes[i] === LF && bytes[i - 1] === CR && bytes[i - 2] === LF && bytes[i - 3] === CR) {
-      return i + 1;
-    }
-  }
-  return -1;
+  // Buffer's native search: a body read with its head is not scanned byte by byte in JS.
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, limit));
+  const at = view.indexOf(END_OF_HEAD);
+  return at < 0 ? -1 : at + 4;
+}
+
+/** `value` without the spaces and tabs (HTTP's optional whitespace) around it. */
+function trimOws(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isOws(value.charCodeAt(start))) start++;
+  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 /**
@@ -67,8 +77,11 @@ export function parseResponseHead(
   if (lines.length - 1 > limits.maxFields) {
     return { kind: "invalid", reason: `the response has more than ${limits.maxFields} fields` };
   }
+  // Indexed loops and no destructuring: this runs for every response, mostly before V8 has
+  // optimised it, where each iterator is an object to allocate and collect.
   const fields: Array<readonly [string, string]> = [];
-  for (const line of lines.slice(1)) {
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
     if (line.includes("\n") || line.includes("\r")) {
       return { kind: "invalid", reason: "a field line ends without CRLF" };
     }
@@ -77,7 +90,7 @@ export function parseResponseHead(
     if (!TOKEN.test(name)) return { kind: "invalid", reason: "a field name is not a token" };
     const value = line.slice(colon + 1);
     if (!VALUE.test(value)) return { kind: "invalid", reason: `field ${name} has a control byte` };
-    fields.push([name.toLowerCase(), value.replace(/^[\t ]+|[\t ]+$/g, "")]);
+    fields.push([name.toLowerCase(), trimOws(value)]);
   }
   return {
     kind: "head",
@@ -111,20 +124,30 @@ export type Framing =
 export function framing(head: ResponseHead): Framing {
   if (head.status < 200) return { kind: "interim" };
   if (head.status === 204 || head.status === 304) return { kind: "none" };
-  const codings = head.fields.filter(([name]) => name === "transfer-encoding");
-  if (codings.length > 0) {
-    if (head.fields.some(([name]) => name === "content-length")) {
+  let coding: string | undefined;
+  let lengths: string[] | undefined;
+  const fields = head.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as readonly [string, string];
+    const name = field[0];
+    if (name === "transfer-encoding") {
+      const value = field[1].toLowerCase();
+      coding = coding === undefined ? value : `${coding},${value}`;
+    } else if (name === "content-length") {
+      lengths ??= [];
+      const parts = field[1].split(",");
+      for (let j = 0; j < parts.length; j++) lengths.push((parts[j] as string).trim());
+    }
+  }
+  if (coding !== undefined) {
+    if (lengths !== undefined) {
       return { kind: "unsupported", reason: "both a Transfer-Encoding and a Content-Length" };
     }
-    const coding = codings.map(([, value]) => value.toLowerCase()).join(",");
     return coding === "chunked"
       ? { kind: "chunked" }
       : { kind: "unsupported", reason: `the transfer coding ${coding}` };
   }
-  const lengths = head.fields
-    .filter(([name]) => name === "content-length")
-    .flatMap(([, value]) => value.split(",").map((part) => part.trim()));
-  if (lengths.length === 0) return { kind: "close" };
+  if (lengths === undefined) return { kind: "close" };
   const first = lengths[0] as string;
   if (!/^[0-9]{1,15}$/.test(first) || lengths.some((value) => value !== first)) {
     return { kind: "unsupported", reason: "a Content-Length that is not one number" };
@@ -134,6 +157,11 @@ export function framing(head: ResponseHead): Framing {
 
 /** The value of a field, when it occurs once; several occurrences are joined with ", ". */
 export function fieldValue(head: ResponseHead, name: string): string | undefined {
-  const values = head.fields.filter(([field]) => field === name).map(([, value]) => value);
-  return values.length === 0 ? undefined : values.join(", ");
+  let joined: string | undefined;
+  const fields = head.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as readonly [string, string];
+    if (field[0] === name) joined = joined === undefined ? field[1] : `${joined}, ${field[1]}`;
+  }
+  return joined;
 }

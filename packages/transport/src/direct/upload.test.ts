@@ -227,7 +227,7 @@ describe("DirectPool uploads", () => {
     });
     const answer = await put(pool(), server.url, new PatternSource(1000));
     expect(answer?.statusCode).toBe(201);
-    expect(answer?.headers.location).toBe("/v2/r/blobs/x");
+    expect(answer?.headers.get("location")).toBe("/v2/r/blobs/x");
     expect(await text(answer?.body as Readable)).toBe("stored");
   });
 
