@@ -77,6 +77,46 @@ describe("connections kept across HEAD requests", () => {
   });
 });
 
+describe("bodies discarded on the transport's own connections", () => {
+  const registry = useDockerRegistry();
+  const relay = useStarted<CountingServer>(
+    "relay",
+    () =>
+      countingServer((socket) => {
+        const upstream = connect(registry().port, "127.0.0.1");
+        upstream.on("error", () => socket.destroy());
+        socket.on("close", () => upstream.destroy());
+        upstream.on("close", () => socket.destroy());
+        socket.pipe(upstream).pipe(socket);
+      }),
+    (server) => server.close(),
+  );
+  // One connection: whether the next request needs a new one shows what a discard did.
+  const transport = createTransport({ clock: manualClock(), connectionsPerOrigin: 1 });
+  afterAll(() => transport.close());
+
+  it("reads a small body to its end and keeps the connection, but closes one past 128 KiB", async () => {
+    const session = await transport.session({ registry: registryAt(relay().host) });
+    const small = await pushBlob(session, "discard/me", new TextEncoder().encode("small"));
+    const large = await pushBlob(session, "discard/me", new Uint8Array(4 * 1024 * 1024).fill(7));
+    const get = (digest: string) =>
+      session.request({ method: "GET", path: `/v2/discard/me/blobs/${digest}` });
+
+    const before = relay().connections();
+    await (await get(small)).discard();
+    await (await get(small)).discard();
+    expect(relay().connections()).toBe(before);
+
+    const dropped = await get(large);
+    expect(dropped.headers.get("content-length")).toBe(String(4 * 1024 * 1024));
+    await dropped.discard();
+    // The 4 MiB were not downloaded only to be dropped: the next request needs a new connection.
+    const after = await get(small);
+    expect(new TextDecoder().decode(await after.bytes())).toBe("small");
+    expect(relay().connections()).toBe(before + 1);
+  });
+});
+
 /**
  * Answers HEAD with a body anyway, shaped like the start of another answer: in the same write,
  * or `strayAfterMs` later while the next request waits for its answer.
