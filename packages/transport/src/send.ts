@@ -243,9 +243,12 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
     if (engine.onResponse) {
       // An observer's bug must not turn a good answer into a failed request.
       try {
+        // The URL is redacted when the observer reads it: most look only at the headers.
         engine.onResponse({
           method: options.method,
-          url: redacted(),
+          get url() {
+            return redacted();
+          },
           status: answer.statusCode,
           headers: responseHeaders,
         });
