@@ -35,10 +35,10 @@ async function countingServer(serve: (socket: Socket) => void): Promise<Counting
   };
 }
 
-describe("connections kept across HEAD requests", () => {
+/** A real registry behind a byte-for-byte relay, there only to count connections. */
+function useRegistryRelay(): () => CountingServer {
   const registry = useDockerRegistry();
-  // A byte-for-byte relay in front of the real registry, there only to count connections.
-  const relay = useStarted<CountingServer>(
+  return useStarted<CountingServer>(
     "relay",
     () =>
       countingServer((socket) => {
@@ -50,6 +50,10 @@ describe("connections kept across HEAD requests", () => {
       }),
     (server) => server.close(),
   );
+}
+
+describe("connections kept across HEAD requests", () => {
+  const relay = useRegistryRelay();
   const transport = createTransport({ clock: manualClock() });
   afterAll(() => transport.close());
 
@@ -78,19 +82,7 @@ describe("connections kept across HEAD requests", () => {
 });
 
 describe("bodies discarded on the transport's own connections", () => {
-  const registry = useDockerRegistry();
-  const relay = useStarted<CountingServer>(
-    "relay",
-    () =>
-      countingServer((socket) => {
-        const upstream = connect(registry().port, "127.0.0.1");
-        upstream.on("error", () => socket.destroy());
-        socket.on("close", () => upstream.destroy());
-        upstream.on("close", () => socket.destroy());
-        socket.pipe(upstream).pipe(socket);
-      }),
-    (server) => server.close(),
-  );
+  const relay = useRegistryRelay();
   // One connection: whether the next request needs a new one shows what a discard did.
   const transport = createTransport({ clock: manualClock(), connectionsPerOrigin: 1 });
   afterAll(() => transport.close());
