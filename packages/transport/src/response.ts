@@ -150,8 +150,9 @@ export async function drain(body: Readable): Promise<void> {
   if (body.destroyed || body.readableEnded) return;
   try {
     if (isDrainable(body)) {
-      // Most bodies dropped are empty (the answers to HEAD, POST and PUT): draining one needs no
-      // async iterator, which a stream makes with listeners and ticks of its own.
+      // A direct body has no dump: drained, it stops at the limit (the sink throws, and the
+      // connection is closed), and an empty one, the answer to a HEAD, POST or PUT, ends without
+      // the async iterator a stream would make.
       let taken = 0;
       await body.drainTo((view) => {
         taken += view.length;
