@@ -263,6 +263,10 @@ export async function writeBlobFile(
     };
     // The checker's own errors reach the drain; a source error destroys the checker with it.
     const drain = { failed, onBytes: options.onBytes, signal };
+    const flushed = (flush: Promise<void>) =>
+      flush.catch((error: unknown) => {
+        throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
+      });
     // A source that can hand over each read at once (a registry layer on a direct connection)
     // is written synchronously, and its read buffer is reused. Its file is then opened, closed
     // and renamed on the main thread as well; only the flushes wait on the thread pool.
@@ -271,9 +275,7 @@ export async function writeBlobFile(
       const file = openTempSync(temp, operation);
       try {
         await drainIntoFile(checker, file, drain);
-        await file.sync().catch((error: unknown) => {
-          throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
-        });
+        await flushed(file.sync());
       } finally {
         file.close();
       }
@@ -282,9 +284,7 @@ export async function writeBlobFile(
       try {
         if (checker !== source) pipe(source, checker, ignore);
         await drainToFile(checker, handle, drain);
-        await handle.sync().catch((error: unknown) => {
-          throw ioError(error, "HOIST_LAYOUT_WRITE_FAILED", operation, temp);
-        });
+        await flushed(handle.sync());
       } finally {
         await handle.close();
       }
