@@ -15,6 +15,9 @@ interface HostState {
   refilledAt: number;
 }
 
+/** The release of a request on a host without limits: there is nothing to hand back. */
+export const unlimited: () => void = () => {};
+
 /**
  * Per-host concurrency cap and token-bucket rate limit. `acquire` resolves with a release
  * function once the request may start.
@@ -29,10 +32,27 @@ export class HostLimiter {
     this.#clock = clock;
   }
 
+  /**
+   * The release function when the request may start at once without waiting (always, on a host
+   * without limits), else undefined: then `acquire`. Most requests need no promise for this.
+   */
+  tryAcquire(host: string): (() => void) | undefined {
+    let limits: HostLimits | undefined;
+    try {
+      limits = this.#limitsFor(host);
+    } catch {
+      return undefined; // acquire rejects with it, where the caller handles failures
+    }
+    if (!limits || (limits.maxConcurrent === undefined && limits.requestsPerSecond === undefined)) {
+      return unlimited;
+    }
+    return undefined;
+  }
+
   async acquire(host: string, signal?: AbortSignal): Promise<() => void> {
     const limits = this.#limitsFor(host);
     if (!limits || (limits.maxConcurrent === undefined && limits.requestsPerSecond === undefined)) {
-      return () => {};
+      return unlimited;
     }
     let state = this.#hosts.get(host);
     if (!state) {

@@ -1,10 +1,11 @@
+import { setMaxListeners } from "node:events";
 import { Readable } from "node:stream";
 import { isDrainable as isDrainableSource, isFillable } from "@hoist/oci";
 import type { Dispatcher } from "undici";
 import type { Clock } from "./clock.js";
 import type { DirectAnswer, DirectPool } from "./direct/direct-pool.js";
 import type { RequestDispatcher } from "./dispatcher.js";
-import type { HostLimiter } from "./host-limiter.js";
+import { type HostLimiter, unlimited } from "./host-limiter.js";
 import { errorCode, isGarbledAnswer, toTransportError } from "./network-error.js";
 import { parseRateLimit, type RateLimit } from "./rate-limit.js";
 import { redactHeaderValue, redactUrl } from "./redact.js";
@@ -95,9 +96,30 @@ function logHeaders(debug: (line: string) => void, entries: Iterable<[string, st
   for (const [name, value] of entries) debug(`    ${name}: ${redactHeaderValue(name, value)}`);
 }
 
-function combineSignals(...signals: Array<AbortSignal | undefined>): AbortSignal {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length === 1 ? (present[0] as AbortSignal) : AbortSignal.any(present);
+/** Per transport (its `closed` signal), the signal made for each caller's signal. */
+const combined = new WeakMap<AbortSignal, WeakMap<AbortSignal, AbortSignal>>();
+
+/**
+ * The signal a request listens to: the caller's and the transport's. A caller usually passes one
+ * signal for a whole pull or push, so the combination is made once for it, not per request:
+ * one AbortSignal.any per request cost CPU and
+ * memory, and each one stayed among the closed signal's dependants until a collection. Shared by every request in flight, the
+ * combination is told not to warn past 10 listeners.
+ */
+function requestSignal(caller: AbortSignal | undefined, closed: AbortSignal): AbortSignal {
+  if (caller === undefined || caller === closed) return closed;
+  let byCaller = combined.get(closed);
+  if (byCaller === undefined) {
+    byCaller = new WeakMap();
+    combined.set(closed, byCaller);
+  }
+  let signal = byCaller.get(caller);
+  if (signal === undefined) {
+    signal = AbortSignal.any([caller, closed]);
+    setMaxListeners(0, signal);
+    byCaller.set(caller, signal);
+  }
+  return signal;
 }
 
 /**
@@ -133,7 +155,7 @@ function sendDirect(
 export async function send(engine: Engine, options: SendOptions): Promise<RawResponse> {
   const policy = options.policy ?? engine.retry;
   const maxAttempts = options.retryable ? policy.attempts : 1;
-  const signal = combineSignals(options.signal, engine.closed);
+  const signal = requestSignal(options.signal, engine.closed);
   // Only debug lines, observers and errors show the URL: most requests never need it redacted.
   let redactedUrl: string | undefined;
   const redacted = (): string => (redactedUrl ??= redactUrl(options.url));
@@ -159,11 +181,11 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
       elapsedMs,
     });
     if (signal.aborted) throw toTransportError(signal.reason, context());
-    const release = await engine.limiter
-      .acquire(options.url.host, signal)
-      .catch((error: unknown) => {
+    const release =
+      engine.limiter.tryAcquire(options.url.host) ??
+      (await engine.limiter.acquire(options.url.host, signal).catch((error: unknown) => {
         throw toTransportError(error, context());
-      });
+      }));
     const attemptStart = engine.clock.now();
     if (engine.debug) {
       engine.debug(
@@ -228,9 +250,11 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
     const responseHeaders = isBuilt(answer.headers) ? answer.headers : toHeaders(answer.headers);
     const body = answer.body as unknown as Readable;
     // The host slot is held until the body is finished, so the cap counts real transfers.
-    body.once("close", release);
-    body.once("end", release);
-    body.once("error", release);
+    if (release !== unlimited) {
+      body.once("close", release);
+      body.once("end", release);
+      body.once("error", release);
+    }
     if (options.method === "HEAD" || answer.statusCode === 204 || answer.statusCode === 304) {
       body.resume();
     }

@@ -116,6 +116,33 @@ interface Authorization {
   token?: string;
 }
 
+/** A credential asked for at `at`, kept for CREDENTIAL_TTL_MS. */
+interface CredentialEntry {
+  value: Promise<Credential>;
+  at: number;
+  /** What the credential gives a request once it has come (see #authorizeNow). */
+  settled?: Authorization | undefined;
+}
+
+/** The token store's key for a bearer challenge and a scope set. */
+function tokenKey(challenge: Challenge, scopes: readonly string[]): string {
+  return `${challenge.params.realm ?? ""}\n${challenge.params.service ?? ""}\n${scopeKey(scopes)}`;
+}
+
+/** What a credential sends where the registry did not ask for a bearer token. */
+function basicAuthorization(credential: Credential): Authorization {
+  if (credential.kind === "basic") {
+    const encoded = Buffer.from(`${credential.username}:${credential.password}`, "utf8").toString(
+      "base64",
+    );
+    return { header: `Basic ${encoded}`, kind: "basic" };
+  }
+  if (credential.kind === "registry-token") {
+    return { header: `Bearer ${credential.token}`, kind: "bearer" };
+  }
+  return { header: undefined, kind: "none" };
+}
+
 function invalidRequest(message: string): TransportError {
   return new TransportError(message, {
     code: "HOIST_TRANSPORT_INVALID_OPTIONS",
@@ -157,8 +184,10 @@ class RegistrySession implements Session {
   readonly #clientId: string;
   #challenge: Challenge | undefined;
   #scopes: string[];
+  /** The token key of the current challenge and scopes (both are replaced, never changed). */
+  #tokenKey: { challenge: Challenge; scopes: readonly string[]; key: string } | undefined;
   #rateLimit: RateLimit | undefined;
-  #credential: { value: Promise<Credential>; at: number } | undefined;
+  #credential: CredentialEntry | undefined;
 
   constructor(init: SessionInit) {
     this.#engine = init.engine;
@@ -191,7 +220,11 @@ class RegistrySession implements Session {
     if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === "string")) {
       throw invalidRequest('scopes must be an array of strings such as "repository:foo/bar:pull".');
     }
-    this.#scopes = mergeScopes(this.#scopes, scopes);
+    const merged = mergeScopes(this.#scopes, scopes);
+    // Kept as it is when nothing was added, so a cached token key stays valid.
+    if (merged.length !== this.#scopes.length || merged.some((s, i) => s !== this.#scopes[i])) {
+      this.#scopes = merged;
+    }
   }
 
   /** Basic-path credential, cached briefly so helpers are not run per request. */
@@ -199,10 +232,16 @@ class RegistrySession implements Session {
     const now = this.#engine.clock.now();
     if (!this.#credential || now - this.#credential.at > CREDENTIAL_TTL_MS) {
       const value = credentialOf(this.#authenticator, this.#engine.closed, this.registry.host);
-      this.#credential = { value, at: now };
-      value.catch(() => {
-        if (this.#credential?.value === value) this.#credential = undefined;
-      });
+      const entry: CredentialEntry = { value, at: now };
+      this.#credential = entry;
+      value.then(
+        (credential) => {
+          entry.settled = basicAuthorization(credential);
+        },
+        () => {
+          if (this.#credential?.value === value) this.#credential = undefined;
+        },
+      );
     }
     return raceAbort(this.#credential.value, signal);
   }
@@ -244,7 +283,7 @@ class RegistrySession implements Session {
     const challenge = this.#challenge;
     if (challenge?.scheme === "bearer") {
       const scopes = [...this.#scopes];
-      const key = `${challenge.params.realm ?? ""}\n${challenge.params.service ?? ""}\n${scopeKey(scopes)}`;
+      const key = tokenKey(challenge, scopes);
       const token = await raceAbort(
         this.#tokens.obtain(this.#authenticator, key, () => this.#fetchToken(challenge, scopes)),
         signal,
@@ -252,17 +291,35 @@ class RegistrySession implements Session {
       return { header: `Bearer ${token.value}`, kind: "bearer", tokenKey: key, token: token.value };
     }
     // No challenge, Basic, or a scheme we do not speak: send what the credential allows.
-    const credential = await this.#basicCredential(signal);
-    if (credential.kind === "basic") {
-      const encoded = Buffer.from(`${credential.username}:${credential.password}`, "utf8").toString(
-        "base64",
-      );
-      return { header: `Basic ${encoded}`, kind: "basic" };
+    return basicAuthorization(await this.#basicCredential(signal));
+  }
+
+  /**
+   * The authorization when it is at hand without waiting: a token still valid in the store, or
+   * a credential that came less than CREDENTIAL_TTL_MS ago. Most requests of a pull or push
+   * take this path, with no promise, abort listener or base64 per request.
+   */
+  #authorizeNow(): Authorization | undefined {
+    const challenge = this.#challenge;
+    if (challenge?.scheme === "bearer") {
+      let key = this.#tokenKey;
+      if (key?.challenge !== challenge || key.scopes !== this.#scopes) {
+        key = { challenge, scopes: this.#scopes, key: tokenKey(challenge, this.#scopes) };
+        this.#tokenKey = key;
+      }
+      const token = this.#tokens.peek(this.#authenticator, key.key);
+      if (token === undefined) return undefined;
+      return {
+        header: `Bearer ${token.value}`,
+        kind: "bearer",
+        tokenKey: key.key,
+        token: token.value,
+      };
     }
-    if (credential.kind === "registry-token") {
-      return { header: `Bearer ${credential.token}`, kind: "bearer" };
-    }
-    return { header: undefined, kind: "none" };
+    const credential = this.#credential;
+    if (credential?.settled === undefined) return undefined;
+    if (this.#engine.clock.now() - credential.at > CREDENTIAL_TTL_MS) return undefined;
+    return credential.settled;
   }
 
   /** Handles a 401 from the registry. True when sending again can succeed. */
@@ -401,7 +458,9 @@ class RegistrySession implements Session {
 
     for (;;) {
       const onRegistry = url.origin === this.origin;
-      const authorization = onRegistry ? await this.#authorizeFor(signal, url, method) : undefined;
+      const authorization = onRegistry
+        ? (this.#authorizeNow() ?? (await this.#authorizeFor(signal, url, method)))
+        : undefined;
       const requestHeaders = { ...headers };
       const header = onRegistry ? authorization?.header : foreignAuthorization;
       if (header) requestHeaders.authorization = header;

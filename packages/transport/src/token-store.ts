@@ -39,6 +39,12 @@ export class TokenStore {
     return map;
   }
 
+  /** The cached token for the key while it is valid; undefined means `obtain` must wait. */
+  peek(owner: object, key: string): CachedToken | undefined {
+    const token = this.#entries.get(owner)?.get(key)?.token;
+    return token !== undefined && this.#clock.now() < token.expiresAt ? token : undefined;
+  }
+
   /** A valid cached token, or the result of `fetch`, shared with concurrent callers. */
   obtain(owner: object, key: string, fetch: () => Promise<CachedToken>): Promise<CachedToken> {
     const map = this.#map(owner);

@@ -1,5 +1,5 @@
 import { basic, type Keychain } from "@hoist/authn";
-import { useHtpasswdRegistry } from "@hoist/harness";
+import { manualClock, useHtpasswdRegistry } from "@hoist/harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTransport, RegistryError } from "../src/index.js";
 import { caught, debugLog, pushBlob, registryAt } from "./helpers.js";
@@ -26,6 +26,37 @@ describe("htpasswd Basic auth (docker-registry)", () => {
     expect(await res.text()).toBe("basic bytes");
     expect(log.text()).toContain("authorization: Basic <redacted>");
     expect(log.text()).not.toContain(Buffer.from("alice:wonder-land").toString("base64"));
+  });
+
+  it("asks the authenticator once a minute, not for every request", async () => {
+    const clock = manualClock();
+    const timed = createTransport({ clock });
+    try {
+      let asked = 0;
+      const session = await timed.session({
+        registry: registryAt(registry().host),
+        authenticator: {
+          authorization: async () => {
+            asked++;
+            return { kind: "basic", username: "alice", password: "wonder-land" };
+          },
+        },
+      });
+      const list = async () =>
+        (await session.request({ method: "GET", path: "/v2/_catalog" })).discard();
+      await Promise.all([list(), list(), list()]);
+      for (let i = 0; i < 5; i++) await list();
+      expect(asked).toBe(1);
+      clock.advance(59_000);
+      await list();
+      expect(asked).toBe(1);
+      clock.advance(2_000);
+      await list();
+      await list();
+      expect(asked).toBe(2);
+    } finally {
+      await timed.close();
+    }
   });
 
   it("resolves credentials through a keychain", async () => {

@@ -228,4 +228,41 @@ describe("a persistent fault fails in bounded real time", () => {
       await transport.close();
     }
   });
+
+  it("stops a request when the signal it shares with earlier ones aborts, or the transport closes", async () => {
+    // Requests with one caller's signal share what they listen to: a signal that has served
+    // finished requests must still stop the next one, and so must closing the transport.
+    proxy().setRules([{ path: /^\/v2\/shared\//, fault: { kind: "stall" } }]);
+    for (const stop of ["abort", "close"] as const) {
+      const transport = createTransport();
+      const controller = new AbortController();
+      try {
+        const session = await transport.session({ registry: registryAt(proxy().host) });
+        for (let i = 0; i < 3; i++) {
+          const ok = await session.request({
+            method: "HEAD",
+            path: "/v2/",
+            signal: controller.signal,
+          });
+          expect(ok.status).toBe(200);
+        }
+        const stalled = caught(() =>
+          session.request({
+            method: "GET",
+            path: "/v2/shared/tags/list",
+            signal: controller.signal,
+          }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (stop === "abort") controller.abort(new Error("the user gave up"));
+        else await transport.close();
+        const error = await stalled;
+        expect(error.code).toBe(
+          stop === "abort" ? "HOIST_TRANSPORT_ABORTED" : "HOIST_TRANSPORT_CLOSED",
+        );
+      } finally {
+        await transport.close();
+      }
+    }
+  });
 });
