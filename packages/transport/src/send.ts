@@ -101,10 +101,10 @@ const combined = new WeakMap<AbortSignal, WeakMap<AbortSignal, AbortSignal>>();
 
 /**
  * The signal a request listens to: the caller's and the transport's. A caller usually passes one
- * signal for a whole pull or push, so the combination is made once for it, not per request:
- * one AbortSignal.any per request cost CPU and
- * memory, and each one stayed among the closed signal's dependants until a collection. Shared by every request in flight, the
- * combination is told not to warn past 10 listeners.
+ * signal for a whole pull or push, so the combination is made once for it, not per request: one
+ * AbortSignal.any per request cost CPU and memory, and each stayed among the closed signal's
+ * dependants until a collection. Shared by every request in flight, the combination is told not
+ * to warn past 10 listeners.
  */
 function requestSignal(caller: AbortSignal | undefined, closed: AbortSignal): AbortSignal {
   if (caller === undefined || caller === closed) return closed;
