@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { isDrainable } from "./direct/body.js";
 import { TransportError } from "./errors.js";
 import { toTransportError } from "./network-error.js";
@@ -90,50 +90,95 @@ export interface ResponseInit {
   url: string;
   redirected: boolean;
   rateLimit: RateLimit | undefined;
-  body: Readable;
+  /** Undefined for an answer known to have no body: a stream is made only if one is asked for. */
+  body: Readable | undefined;
   signal?: AbortSignal | undefined;
 }
 
-export function createResponse(init: ResponseInit): TransportResponse {
-  const describe = () => ({ method: init.method, url: redactUrl(init.url) });
-  const read = (options?: ReadBodyOptions) =>
-    readLimited(init.body, options?.limit ?? DEFAULT_READ_LIMIT, {
+/** An ended stream with nothing in it. */
+export function emptyBody(): Readable {
+  return new Readable({
+    read() {
+      this.push(null);
+    },
+  });
+}
+
+/**
+ * A response with its methods on a prototype, not closures made per response. An answer with no
+ * body (most HEAD, POST and PUT answers of a push or copy) gets a stream only when someone asks
+ * for `body`: a stream's construction, end and close ticks cost about as much as the rest of
+ * such a request's handling (BENCHMARKS.md), and `discard()` needs none.
+ */
+class Response implements TransportResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly method: string;
+  readonly url: string;
+  readonly redirected: boolean;
+  readonly rateLimit: RateLimit | undefined;
+  readonly #signal: AbortSignal | undefined;
+  #body: Readable | undefined;
+
+  constructor(init: ResponseInit) {
+    this.status = init.status;
+    this.statusText = statusText(init.status);
+    this.headers = init.headers;
+    this.method = init.method;
+    this.url = init.url;
+    this.redirected = init.redirected;
+    this.rateLimit = init.rateLimit;
+    this.#signal = init.signal;
+    this.#body = init.body;
+  }
+
+  get body(): Readable {
+    this.#body ??= emptyBody();
+    return this.#body;
+  }
+
+  #describe(): { method: string; url: string } {
+    return { method: this.method, url: redactUrl(this.url) };
+  }
+
+  #read(options: ReadBodyOptions | undefined): Promise<ReadResult> {
+    return readLimited(this.body, options?.limit ?? DEFAULT_READ_LIMIT, {
       truncate: false,
-      describe,
-      signal: init.signal,
+      describe: () => this.#describe(),
+      signal: this.#signal,
     });
-  return {
-    status: init.status,
-    statusText: statusText(init.status),
-    headers: init.headers,
-    method: init.method,
-    url: init.url,
-    redirected: init.redirected,
-    rateLimit: init.rateLimit,
-    body: init.body,
-    async bytes(options) {
-      const { bytes } = await read(options);
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    },
-    async text(options) {
-      return (await read(options)).bytes.toString("utf8");
-    },
-    async json(options) {
-      const text = (await read(options)).bytes.toString("utf8");
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (cause) {
-        const { method, url } = describe();
-        throw new TransportError(
-          `${method} ${url}: response body is not valid JSON (${(cause as Error).message}).`,
-          { code: "HOIST_TRANSPORT_BAD_RESPONSE", operation: "read body", method, url, cause },
-        );
-      }
-    },
-    async discard() {
-      await drain(init.body);
-    },
-  };
+  }
+
+  async bytes(options?: ReadBodyOptions): Promise<Uint8Array> {
+    const { bytes } = await this.#read(options);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  async text(options?: ReadBodyOptions): Promise<string> {
+    return (await this.#read(options)).bytes.toString("utf8");
+  }
+
+  async json(options?: ReadBodyOptions): Promise<unknown> {
+    const text = (await this.#read(options)).bytes.toString("utf8");
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (cause) {
+      const { method, url } = this.#describe();
+      throw new TransportError(
+        `${method} ${url}: response body is not valid JSON (${(cause as Error).message}).`,
+        { code: "HOIST_TRANSPORT_BAD_RESPONSE", operation: "read body", method, url, cause },
+      );
+    }
+  }
+
+  async discard(): Promise<void> {
+    if (this.#body !== undefined) await drain(this.#body);
+  }
+}
+
+export function createResponse(init: ResponseInit): TransportResponse {
+  return new Response(init);
 }
 
 /** Past this, a discarded body's connection is closed rather than read to its end. */

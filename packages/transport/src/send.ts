@@ -16,6 +16,7 @@ import {
   parseRegistryErrorBody,
 } from "./registry-error-body.js";
 import type { PreparedBody } from "./request-body.js";
+import { emptyBody } from "./response.js";
 import { ResponseHeaders } from "./response-headers.js";
 import {
   backoffDelay,
@@ -67,7 +68,10 @@ export interface ResponseInfo {
 export interface RawResponse {
   readonly status: number;
   readonly headers: Headers;
-  body: Readable;
+  /** The body; for an answer known to have none (see `empty`), made when first asked for. */
+  readonly body: Readable;
+  /** Whether the answer is known to have no body, so `body` need not be made to drop it. */
+  readonly empty: boolean;
   readonly url: URL;
   readonly method: string;
   readonly attempts: number;
@@ -248,15 +252,17 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
     }
 
     const responseHeaders = isBuilt(answer.headers) ? answer.headers : toHeaders(answer.headers);
-    const body = answer.body as unknown as Readable;
+    // Undefined: a direct answer that had no body and has ended already.
+    const body = answer.body as unknown as Readable | undefined;
     // The host slot is held until the body is finished, so the cap counts real transfers.
-    if (release !== unlimited) {
+    if (body === undefined) release();
+    else if (release !== unlimited) {
       body.once("close", release);
       body.once("end", release);
       body.once("error", release);
     }
     if (options.method === "HEAD" || answer.statusCode === 204 || answer.statusCode === 304) {
-      body.resume();
+      body?.resume();
     }
     if (engine.debug) {
       engine.debug(
@@ -289,12 +295,25 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
       rateLimit: parseRateLimit(responseHeaders),
     };
     if (!policy.statuses.includes(answer.statusCode) || maxAttempts === 1) {
-      return { ...base, body, elapsedMs: engine.clock.now() - started, buffered: undefined };
+      const elapsedMs = engine.clock.now() - started;
+      if (body !== undefined)
+        return { ...base, body, empty: false, elapsedMs, buffered: undefined };
+      let made: Readable | undefined;
+      return {
+        ...base,
+        get body() {
+          made ??= emptyBody();
+          return made;
+        },
+        empty: true,
+        elapsedMs,
+        buffered: undefined,
+      };
     }
 
     // A status worth retrying: read the (small) error body to see whether the registry agrees.
     const buffered = await bufferErrorBody(
-      body,
+      body ?? emptyBody(),
       () => ({ method: options.method, url: redacted() }),
       signal,
     );
@@ -312,6 +331,7 @@ export async function send(engine: Engine, options: SendOptions): Promise<RawRes
       return {
         ...base,
         body: replay(),
+        empty: false,
         elapsedMs: engine.clock.now() - started,
         buffered,
       };

@@ -589,7 +589,7 @@ class RegistrySession implements Session {
         url: url.href,
         redirected: hops > 0,
         rateLimit: response.rateLimit,
-        body: response.body,
+        body: response.empty ? undefined : response.body,
         signal,
       });
     }

@@ -161,6 +161,39 @@ describe("an anonymous registry (docker-registry, no auth)", () => {
       code: "HOIST_TRANSPORT_INVALID_OPTIONS",
     });
   });
+  it("gives an answer without a body an empty stream when asked, and frees its host slot at once", async () => {
+    // One slot per host: an answer whose slot waited for a stream nobody reads would hang the next.
+    const narrow = createTransport({ hostLimits: { maxConcurrent: 1 } });
+    try {
+      const session = await narrow.session({ registry: registryAt(registry().host) });
+      const digest = await pushBlob(session, "anon/empty", new TextEncoder().encode("empty"));
+      const path = `/v2/anon/empty/blobs/${digest}`;
+      for (let i = 0; i < 3; i++) {
+        const head = await session.request({ method: "HEAD", path });
+        expect(head.status).toBe(200);
+        expect(head.headers.get("content-length")).toBe("5");
+      }
+      const head = await session.request({ method: "HEAD", path });
+      expect(head.body).toBe(head.body);
+      const chunks: unknown[] = [];
+      for await (const chunk of head.body) chunks.push(chunk);
+      expect(chunks).toEqual([]);
+      expect(await head.text()).toBe("");
+      await head.discard();
+      // An upload session's answer (202, Content-Length 0), discarded without a stream.
+      const started = await session.request({
+        method: "POST",
+        path: "/v2/anon/empty/blobs/uploads/",
+      });
+      expect(started.status).toBe(202);
+      await started.discard();
+      const again = await session.request({ method: "GET", path });
+      expect(await again.text()).toBe("empty");
+    } finally {
+      await narrow.close();
+    }
+  });
+
   it("keeps 64 requests in flight, with or without a caller's signal, without a listener-leak warning", async () => {
     // Node warns once more than 10 listeners wait on one AbortSignal. Every request in flight or
     // queued for a connection listens to the transport's close, and to the caller's signal if one

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { directHarness } from "../../test/direct-harness.js";
-import type { DirectPool } from "./direct-pool.js";
+import type { DirectBody } from "./body.js";
+import type { DirectAnswer, DirectPool } from "./direct-pool.js";
 
 /** A server that answers each request head with whatever `answer` writes on the socket. */
 async function rawServer(
@@ -47,7 +48,7 @@ async function drained(pool: DirectPool, url: URL): Promise<Buffer> {
   );
   if (!answer) throw new Error("no direct answer");
   const parts: Buffer[] = [];
-  await answer.body.drainTo((view) => parts.push(Buffer.from(view)));
+  await bodyOf(answer).drainTo((view) => parts.push(Buffer.from(view)));
   return Buffer.concat(parts);
 }
 
@@ -81,7 +82,7 @@ describe("DirectPool GETs", () => {
     const parts: Buffer[] = [];
     let held = false;
     let views = 0;
-    await answer?.body.drainTo((view) => {
+    await bodyOf(answer).drainTo((view) => {
       // A view while the sink is held would break the promise the sink relies on.
       expect(held).toBe(false);
       parts.push(Buffer.from(view));
@@ -109,7 +110,7 @@ describe("DirectPool GETs", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const buffers = new Set<ArrayBufferLike>();
     const parts: Buffer[] = [];
-    await answer?.body.drainTo((view) => {
+    await bodyOf(answer).drainTo((view) => {
       buffers.add(view.buffer);
       parts.push(Buffer.from(view));
     });
@@ -146,7 +147,7 @@ describe("DirectPool GETs", () => {
     expect((await drained(direct, url)).equals(small[2] as Buffer)).toBe(true);
     expect(connections()).toBe(1);
     const parts: Buffer[] = [];
-    await first?.body.drainTo((view) => parts.push(Buffer.from(view)));
+    await bodyOf(first).drainTo((view) => parts.push(Buffer.from(view)));
     expect(Buffer.concat(parts).equals(small[0] as Buffer)).toBe(true);
     const streamed: Buffer[] = [];
     for await (const chunk of second?.body ?? []) streamed.push(chunk as Buffer);
@@ -177,7 +178,7 @@ describe("DirectPool GETs", () => {
       { method: "GET", url, headers: { authorization: "Bearer t" } },
       new AbortController().signal,
     );
-    await answer?.body.drainTo(() => {});
+    await bodyOf(answer).drainTo(() => {});
     expect(seen).toContain(`GET /v2/r/blobs/x HTTP/1.1\r\nhost: ${url.host}`);
     expect(seen).toContain("authorization: Bearer t");
   });
@@ -212,7 +213,7 @@ describe("DirectPool GETs", () => {
     // Another answer read into the connection's buffer meanwhile.
     expect((await drained(direct, url)).toString()).toBe(pieces.join(""));
     const parts: Buffer[] = [];
-    await answer?.body.drainTo((view) => parts.push(Buffer.from(view)));
+    await bodyOf(answer).drainTo((view) => parts.push(Buffer.from(view)));
     expect(Buffer.concat(parts).toString()).toBe(pieces.join(""));
   });
 
@@ -224,7 +225,7 @@ describe("DirectPool GETs", () => {
       { method: "GET", url, headers: {} },
       new AbortController().signal,
     );
-    await expect(answer?.body.drainTo(() => {})).rejects.toMatchObject({
+    await expect(bodyOf(answer).drainTo(() => {})).rejects.toMatchObject({
       code: "HPE_INVALID_CHUNK_SIZE",
     });
   });
@@ -263,7 +264,7 @@ describe("DirectPool GETs", () => {
       new AbortController().signal,
     );
     let got = 0;
-    const error = await answer?.body
+    const error = await bodyOf(answer)
       .drainTo((view) => {
         got += view.length;
       })
@@ -290,7 +291,7 @@ describe("DirectPool GETs", () => {
       { method: "GET", url, headers: {} },
       new AbortController().signal,
     );
-    await expect(answer?.body.drainTo(() => {})).rejects.toMatchObject({
+    await expect(bodyOf(answer).drainTo(() => {})).rejects.toMatchObject({
       code: "UND_ERR_BODY_TIMEOUT",
     });
   });
@@ -311,7 +312,7 @@ describe("DirectPool GETs", () => {
     });
     const controller = new AbortController();
     const answer = await pool().request({ method: "GET", url, headers: {} }, controller.signal);
-    const drained = answer?.body.drainTo(() => {});
+    const drained = bodyOf(answer).drainTo(() => {});
     const reason = new Error("stop");
     controller.abort(reason);
     await expect(drained).rejects.toBe(reason);
@@ -326,7 +327,7 @@ describe("DirectPool GETs", () => {
     );
     const wrong = new Error("wrong bytes");
     await expect(
-      answer?.body.drainTo(() => {
+      bodyOf(answer).drainTo(() => {
         throw wrong;
       }),
     ).rejects.toBe(wrong);
@@ -418,10 +419,18 @@ async function recordingServer(
   };
 }
 
-async function text(answer: { body: AsyncIterable<unknown> } | undefined): Promise<string> {
+/** The body of a direct answer that has one. */
+function bodyOf(answer: DirectAnswer | undefined): DirectBody {
+  if (answer?.body === undefined) throw new Error("no direct answer with a body");
+  return answer.body;
+}
+
+async function text(
+  answer: { body: AsyncIterable<unknown> | undefined } | undefined,
+): Promise<string> {
   if (!answer) throw new Error("no direct answer");
   const parts: Buffer[] = [];
-  for await (const chunk of answer.body) parts.push(chunk as Buffer);
+  for await (const chunk of answer.body ?? []) parts.push(chunk as Buffer);
   return Buffer.concat(parts).toString("latin1");
 }
 

@@ -30,7 +30,8 @@ export interface DirectAnswer {
   readonly statusCode: number;
   // A ResponseHeaders, typed as what it implements: that class is internal to the package.
   readonly headers: Headers;
-  readonly body: DirectBody;
+  /** Undefined when the answer has no body (a HEAD's, a stated length of 0, a 204 or 304). */
+  readonly body: DirectBody | undefined;
 }
 
 /** One request for the direct path. */
@@ -236,6 +237,12 @@ export class DirectPool {
               }
               return;
             }
+            const headers = ResponseHeaders.fromCheckedFields(response.fields);
+            if (frame.kind === "none" || (frame.kind === "length" && frame.length === 0)) {
+              // Ends with its head (onEnd comes next, in this same read): no stream to make.
+              resolve({ statusCode: response.status, headers, body: undefined });
+              return;
+            }
             body = new DirectBody({
               resume: () => connection.resume(),
               abandon: () => connection.close(),
@@ -245,11 +252,7 @@ export class DirectPool {
               "the registry stopped sending the body",
               "UND_ERR_BODY_TIMEOUT",
             );
-            resolve({
-              statusCode: response.status,
-              headers: ResponseHeaders.fromCheckedFields(response.fields),
-              body,
-            });
+            resolve({ statusCode: response.status, headers, body });
           },
           onBody: (view) => {
             arm(
@@ -261,7 +264,7 @@ export class DirectPool {
           },
           onEnd: () => {
             cleanup();
-            (body as DirectBody).finish();
+            body?.finish();
             // An answer that came before the whole body was sent leaves the connection mid-request.
             if (sent) this.#release(connection);
             else connection.close();
