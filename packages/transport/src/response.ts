@@ -107,8 +107,8 @@ export function emptyBody(): Readable {
 /**
  * A response with its methods on a prototype, not closures made per response. An answer with no
  * body (most HEAD, POST and PUT answers of a push or copy) gets a stream only when someone asks
- * for `body`: a stream's construction, end and close ticks cost about as much as the rest of
- * such a request's handling (BENCHMARKS.md), and `discard()` needs none.
+ * for `body`, and `discard()` needs none: making, ending and closing a stream was a third of the
+ * CPU of such a request (266 HEADs in a fresh process: 67 against 43 ms).
  */
 class Response implements TransportResponse {
   readonly status: number;
