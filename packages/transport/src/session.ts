@@ -129,6 +129,11 @@ function tokenKey(challenge: Challenge, scopes: readonly string[]): string {
   return `${challenge.params.realm ?? ""}\n${challenge.params.service ?? ""}\n${scopeKey(scopes)}`;
 }
 
+/** A token from the store, with its key kept for invalidation. */
+function bearerAuthorization(key: string, token: CachedToken): Authorization {
+  return { header: `Bearer ${token.value}`, kind: "bearer", tokenKey: key, token: token.value };
+}
+
 /** What a credential sends where the registry did not ask for a bearer token. */
 function basicAuthorization(credential: Credential): Authorization {
   if (credential.kind === "basic") {
@@ -288,7 +293,7 @@ class RegistrySession implements Session {
         this.#tokens.obtain(this.#authenticator, key, () => this.#fetchToken(challenge, scopes)),
         signal,
       );
-      return { header: `Bearer ${token.value}`, kind: "bearer", tokenKey: key, token: token.value };
+      return bearerAuthorization(key, token);
     }
     // No challenge, Basic, or a scheme we do not speak: send what the credential allows.
     return basicAuthorization(await this.#basicCredential(signal));
@@ -308,13 +313,7 @@ class RegistrySession implements Session {
         this.#tokenKey = key;
       }
       const token = this.#tokens.peek(this.#authenticator, key.key);
-      if (token === undefined) return undefined;
-      return {
-        header: `Bearer ${token.value}`,
-        kind: "bearer",
-        tokenKey: key.key,
-        token: token.value,
-      };
+      return token === undefined ? undefined : bearerAuthorization(key.key, token);
     }
     const credential = this.#credential;
     if (credential?.settled === undefined) return undefined;
