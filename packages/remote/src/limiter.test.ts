@@ -38,6 +38,25 @@ describe("Limiter", () => {
     expect(await limiter.run(async () => "next")).toBe("next");
   });
 
+  it("gives a slot without waiting only when one is free and nobody queues for it", async () => {
+    const limiter = new Limiter(1);
+    const first = limiter.tryAcquire();
+    expect(first).toBeTypeOf("function");
+    expect(limiter.tryAcquire()).toBeUndefined();
+    const queued = limiter.acquire();
+    first?.();
+    // The freed slot went to the waiter, not to a caller that did not wait.
+    expect(limiter.tryAcquire()).toBeUndefined();
+    const second = await queued;
+    second();
+    // Giving back twice frees one slot, not two.
+    second();
+    const third = limiter.tryAcquire();
+    expect(third).toBeTypeOf("function");
+    expect(limiter.tryAcquire()).toBeUndefined();
+    third?.();
+  });
+
   it("keeps one abort listener per signal however many tasks wait with it", async () => {
     const limiter = new Limiter(1);
     const controller = new AbortController();

@@ -34,6 +34,20 @@ export class Limiter {
    */
   async acquire(signal?: AbortSignal): Promise<() => void> {
     await this.#acquire(signal);
+    return this.#giveBack();
+  }
+
+  /**
+   * Takes a slot only if one is free now and nobody is waiting for it: the function that gives
+   * it back, or undefined. For work that can go on without it (it then keeps what it holds).
+   */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#active >= this.#limit || this.#waiting.length > 0) return undefined;
+    this.#active++;
+    return this.#giveBack();
+  }
+
+  #giveBack(): () => void {
     let held = true;
     return () => {
       if (!held) return;

@@ -54,6 +54,49 @@ export interface UploadTurns {
   readonly slots: Limiter;
   /** Blobs waiting for a slot with their upload session open, at most. */
   readonly ahead: Limiter;
+  /** Blobs whose bytes are all sent, waiting for the registry's answer outside a slot, at most. */
+  readonly answering: Limiter;
+}
+
+/**
+ * A blob's turn while it uploads. Its bytes move inside a job slot; once they are all sent,
+ * the wait for the registry's answer (it commits the blob then: for a small blob, a good part of
+ * the upload) moves to an answering turn if one is free, and the slot starts another blob's
+ * bytes meanwhile. A retry takes a slot again before it sends anything.
+ */
+interface BlobTurn {
+  /** All the bytes are sent. */
+  sent(): void;
+  /** Holds a slot again, for another attempt. */
+  hold(): Promise<void>;
+  /** Gives back whatever it holds. */
+  end(): void;
+}
+
+function blobTurn(turns: UploadTurns, release: () => void, signal?: AbortSignal): BlobTurn {
+  let slot: (() => void) | undefined = release;
+  let answering: (() => void) | undefined;
+  return {
+    sent() {
+      if (!slot) return;
+      answering = turns.answering.tryAcquire();
+      if (!answering) return;
+      slot();
+      slot = undefined;
+    },
+    async hold() {
+      if (slot) return;
+      slot = await turns.slots.acquire(signal);
+      answering?.();
+      answering = undefined;
+    },
+    end() {
+      slot?.();
+      slot = undefined;
+      answering?.();
+      answering = undefined;
+    },
+  };
 }
 
 /** What `BlobUploader.upload` knows already, and how it takes its turn. */
@@ -122,7 +165,20 @@ function worthRetrying(error: unknown): boolean {
 }
 
 /** Counts bytes on their way into a request body. */
-function counting(source: Readable, counter: BlobCounter): Readable {
+/** Where a request body reports the bytes it has sent. */
+type SentBytes = Pick<BlobCounter, "at">;
+
+/** Counts into `counter`, and calls `sent` once `size` bytes have gone (a retry calls it again). */
+function reportingSent(counter: BlobCounter, size: number, sent: () => void): SentBytes {
+  return {
+    at(bytes) {
+      counter.at(bytes);
+      if (bytes >= size) sent();
+    },
+  };
+}
+
+function counting(source: Readable, counter: SentBytes): Readable {
   if (isFillable(source) || isDrainable(source)) return new CountingBody(source, counter);
   let sent = 0;
   return pipeline(
@@ -146,13 +202,13 @@ function counting(source: Readable, counter: BlobCounter): Readable {
  */
 class CountingBody extends Readable implements Partial<Fillable & Drainable> {
   readonly #source: Readable & Partial<Fillable & Drainable>;
-  readonly #counter: BlobCounter;
+  readonly #counter: SentBytes;
   #sent = 0;
   #streaming = false;
   readonly [FILL]?: (into: Uint8Array) => Promise<number>;
   readonly [DRAIN]?: (sink: DrainSink) => Promise<void>;
 
-  constructor(source: Readable & Partial<Fillable & Drainable>, counter: BlobCounter) {
+  constructor(source: Readable & Partial<Fillable & Drainable>, counter: SentBytes) {
     super();
     this.#source = source;
     this.#counter = counter;
@@ -343,14 +399,14 @@ export class BlobUploader {
     const { signal } = this.#deps;
     const leaveQueue = await turns.ahead.acquire(signal);
     let opened: OpenedSession | undefined;
-    let release: () => void;
+    let turn: BlobTurn;
     try {
       const sources = this.#mountSources(job, digest);
       const started = this.#start(digest, sources);
       // A failure is reported by the attempt that takes the session.
       started.catch(() => {});
       opened = { started, mounting: sources.length > 0 };
-      release = await turns.slots.acquire(signal);
+      turn = blobTurn(turns, await turns.slots.acquire(signal), signal);
     } catch (error) {
       if (opened) this.#discard(opened);
       throw error;
@@ -358,9 +414,9 @@ export class BlobUploader {
       leaveQueue();
     }
     try {
-      return await this.#put(job, digest, counter, opened);
+      return await this.#put(job, digest, counter, opened, turn);
     } finally {
-      release();
+      turn.end();
     }
   }
 
@@ -379,9 +435,11 @@ export class BlobUploader {
     digest: Hash,
     counter: BlobCounter,
     opened: OpenedSession | undefined,
+    turn?: BlobTurn,
   ): Promise<Hash> {
     const { knowledge } = this.#deps;
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) await turn?.hold();
       let location: URL | undefined;
       // Only the first attempt takes a session opened ahead; a retry opens its own.
       const taken = attempt === 1 ? opened : undefined;
@@ -402,7 +460,7 @@ export class BlobUploader {
           return digest;
         }
         location = started;
-        await this.#send(location, job, digest, counter, early);
+        await this.#send(location, job, digest, counter, early, turn);
         knowledge.add(this.repository, digest);
         counter.done();
         return digest;
@@ -506,6 +564,7 @@ export class BlobUploader {
     digest: Hash,
     counter: BlobCounter,
     early: EarlySource | undefined,
+    turn: BlobTurn | undefined,
   ): Promise<void> {
     const session = await this.#session();
     const { chunkSize, signal } = this.#deps;
@@ -514,16 +573,20 @@ export class BlobUploader {
     if (chunkSize !== undefined && size !== undefined && size > chunkSize) {
       const source = await open();
       const url = await this.#sendChunks(session, location, source, counter, digest);
+      turn?.sent();
       await this.#commit(session, url, digest);
       return;
     }
     // Monolithic: one PUT with the whole blob. The body is a function, so the transport can
-    // send it again after a reset or a 5xx; the counter never counts a byte twice.
+    // send it again after a reset or a 5xx; the counter never counts a byte twice. Such a resend
+    // happens inside the request, after the turn may have left its slot: it is rare, and
+    // bounded by the answering turns.
+    const sent = turn && size !== undefined ? reportingSent(counter, size, turn.sent) : counter;
     const response = await session.request({
       method: "PUT",
       url: withDigest(location, digest),
       headers: { "content-type": "application/octet-stream" },
-      body: async () => counting(await open(), counter),
+      body: async () => counting(await open(), sent),
       ...(size !== undefined ? { contentLength: size } : {}),
       ...(signal ? { signal } : {}),
     });

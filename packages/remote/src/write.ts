@@ -205,7 +205,11 @@ export class PushOperation {
     this.#options = options;
     this.#limiter = new Limiter(options.jobs);
     this.#checks = new Limiter(Math.max(options.jobs, EXISTENCE_CHECKS));
-    this.#turns = { slots: this.#limiter, ahead: new Limiter(options.jobs) };
+    this.#turns = {
+      slots: this.#limiter,
+      ahead: new Limiter(options.jobs),
+      answering: new Limiter(options.jobs),
+    };
     this.#progress = new ProgressTracker(options.onProgress);
   }
 
@@ -695,7 +699,8 @@ export class PushOperation {
    * limit of their own: a push of many blobs asks about all of them at once rather than a few
    * at a time between uploads. Only a blob that is missing takes a job slot, and up to `jobs`
    * of those waiting for one have their upload session opened meanwhile: each slot then moves
-   * bytes from its start, where it used to wait a POST's round trip per blob first.
+   * bytes from its start, where it used to wait a POST's round trip per blob first. At the
+   * other end, a blob whose bytes are sent waits for the registry to commit it outside its slot.
    */
   async #checkThenUpload(repository: Repository, job: BlobJob, digest: Hash): Promise<Hash> {
     const uploader = this.#uploader(repository);

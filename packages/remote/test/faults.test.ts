@@ -552,8 +552,9 @@ describe("faults between client and docker-registry", () => {
   it("opens the next blob's upload session while a blob uploads, and closes it when stopped", async () => {
     const repo = uniqueRepo("ahead");
     const image = randomImage({ layers: 3, layerSize: 1024, seed: 44 });
-    // Every blob PUT hangs. One job: one blob holds the slot, one more waits with its session
-    // open, and the other two wait without one.
+    // Every blob PUT hangs once its bytes are sent. One job: one blob waits for its answer
+    // outside the slot, the next sends its bytes and then waits in the slot (the one answering
+    // turn is taken), one more waits with its session open, and the last waits without one.
     proxy().setRules([{ method: "PUT", path: /\/blobs\/uploads\//, fault: { kind: "stall" } }]);
     const controller = new AbortController();
     const push = pusher
@@ -567,17 +568,17 @@ describe("faults between client and docker-registry", () => {
       const deadline = Date.now() + 10_000;
       while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     };
-    await until(() => sent("PUT").length >= 1 && sent("POST").length >= 2);
-    // A moment more, for any session opened beyond the bound.
+    await until(() => sent("PUT").length >= 2 && sent("POST").length >= 3);
+    // A moment more, for any upload or session beyond the bounds.
     await new Promise((r) => setTimeout(r, 100));
-    expect(sent("PUT")).toHaveLength(1);
-    expect(sent("POST")).toHaveLength(2);
+    expect(sent("PUT")).toHaveLength(2);
+    expect(sent("POST")).toHaveLength(3);
     expect(sent("POST").every((r) => r.status === 202)).toBe(true);
     controller.abort(new Error("enough"));
     expect(await push).toBeInstanceOf(Error);
-    // Both sessions are given back: the stopped upload's and the one that never got its turn.
-    await until(() => sent("DELETE").length >= 2);
-    expect(sent("DELETE")).toHaveLength(2);
+    // Every session is given back: the two stopped uploads' and the one that never got its turn.
+    await until(() => sent("DELETE").length >= 3);
+    expect(sent("DELETE")).toHaveLength(3);
   });
 
   it("stops a push without an uncaught error when its layer, opened beside its session, fails", async () => {

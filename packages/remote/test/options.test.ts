@@ -1,6 +1,8 @@
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { anonymous, basic } from "@hoist/authn";
 import { useDockerRegistry, useStarted } from "@hoist/harness";
-import { type Image, randomImage } from "@hoist/oci";
+import { appendLayers, type Image, randomImage } from "@hoist/oci";
 import { type RunningRegistry, startRegistry } from "@hoist/registry";
 import { createTransport } from "@hoist/transport";
 import { Agent, type Dispatcher } from "undici";
@@ -17,7 +19,7 @@ import {
   type RemoteOptions,
   write,
 } from "../src/index.js";
-import { caught, uniqueRepo } from "./helpers.js";
+import { caught, openedLayer, uniqueRepo } from "./helpers.js";
 
 describe("options are checked before anything is sent", () => {
   const cases: Array<[string, RemoteOptions, RegExp]> = [
@@ -108,6 +110,18 @@ describe("options that shape requests", () => {
       startRegistry({
         faults: {
           rules: [
+            {
+              // The registry takes its time to commit: the blob is stored, then answered.
+              name: "slow commits",
+              repository: /^answers-/,
+              method: "PUT",
+              route: "upload",
+              respond: async ({ forward }) => {
+                const answer = await forward();
+                await sleep(150);
+                return answer;
+              },
+            },
             { name: "slow uploads", route: ["upload", "upload-start"], latencyMs: 15 },
             { name: "once", path: /\/v2\/flaky\/tags\/list/, status: 503, times: 1 },
           ],
@@ -131,6 +145,23 @@ describe("options that shape requests", () => {
     expect(await list(`${hoist().host}/flaky`, { retry: false })).toEqual(["v1"]);
   });
 
+  /** The most requests of a route that were open at one time, as the registry saw them. */
+  const mostAtOnce = (route: string) => {
+    const requests = hoist()
+      .requests()
+      .filter((r) => r.route === route);
+    let found = 0;
+    for (const request of requests) {
+      const at = request.startedAt.getTime();
+      const overlapping = requests.filter(
+        (other) =>
+          other.startedAt.getTime() <= at && other.startedAt.getTime() + other.durationMs > at,
+      ).length;
+      found = Math.max(found, overlapping);
+    }
+    return found;
+  };
+
   it("bounds a whole multi-image push by `jobs`, and the sessions opened ahead by as many", async () => {
     const images = [1, 2, 3].map((seed) => randomImage({ layers: 3, layerSize: 512, seed }));
     const peak = async (jobs: number) => {
@@ -145,31 +176,60 @@ describe("options that shape requests", () => {
       } finally {
         await pusher.close();
       }
-      const most = (route: string) => {
-        const requests = hoist()
-          .requests()
-          .filter((r) => r.route === route);
-        let found = 0;
-        for (const request of requests) {
-          const at = request.startedAt.getTime();
-          const overlapping = requests.filter(
-            (other) =>
-              other.startedAt.getTime() <= at && other.startedAt.getTime() + other.durationMs > at,
-          ).length;
-          found = Math.max(found, overlapping);
-        }
-        return found;
-      };
-      return { uploads: most("upload"), sessions: most("upload-start") };
+      return { uploads: mostAtOnce("upload"), sessions: mostAtOnce("upload-start") };
     };
+    // An upload whose bytes are sent waits for its answer beside the next one's bytes.
     const one = await peak(1);
-    expect(one.uploads).toBe(1);
+    expect(one.uploads).toBeLessThanOrEqual(2);
     // One session for the blob in the slot, one opened ahead for the next.
     expect(one.sessions).toBeLessThanOrEqual(2);
     const three = await peak(3);
     expect(three.uploads).toBeGreaterThan(1);
-    expect(three.uploads).toBeLessThanOrEqual(3);
+    expect(three.uploads).toBeLessThanOrEqual(6);
     expect(three.sessions).toBeLessThanOrEqual(6);
+  });
+
+  it("sends the next blob's bytes while the registry commits the last, at most `jobs` at a time", async () => {
+    // Layers whose bytes come in pieces, so that two uploads reading at once would show.
+    let reading = 0;
+    let mostReading = 0;
+    const pieces = 8;
+    const slowLayer = (seed: number) => {
+      const bytes = Buffer.alloc(8 * 1024, seed);
+      return openedLayer(bytes, () =>
+        Readable.from(
+          (async function* () {
+            for (let piece = 0; piece < pieces; piece++) {
+              if (piece === 0) mostReading = Math.max(mostReading, ++reading);
+              await sleep(5);
+              // Done reading before the last piece is handed over, which lets the slot go.
+              if (piece === pieces - 1) reading--;
+              yield bytes.subarray(
+                (piece * bytes.length) / pieces,
+                ((piece + 1) * bytes.length) / pieces,
+              );
+            }
+          })(),
+        ),
+      );
+    };
+    const push = async (jobs: number) => {
+      hoist().clearRequests();
+      reading = 0;
+      mostReading = 0;
+      const image = appendLayers(
+        randomImage({ layers: 0, seed: 50 + jobs }),
+        [1, 2, 3, 4, 5].map((seed) => slowLayer(seed + 10 * jobs)),
+      );
+      await write(`${hoist().host}/${uniqueRepo("answers")}:v1`, image, { jobs });
+      return { reading: mostReading, uploads: mostAtOnce("upload") };
+    };
+    // One job: one blob's bytes at a time, and one more upload waiting for its answer.
+    expect(await push(1)).toEqual({ reading: 1, uploads: 2 });
+    const two = await push(2);
+    expect(two.reading).toBeLessThanOrEqual(2);
+    expect(two.uploads).toBeGreaterThan(2);
+    expect(two.uploads).toBeLessThanOrEqual(4);
   });
 
   it("sends through a caller's undici dispatcher, and a shared transport stays open", async () => {
