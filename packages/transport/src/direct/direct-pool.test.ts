@@ -296,6 +296,36 @@ describe("DirectPool GETs", () => {
     });
   });
 
+  it("waits for its reader however long, and times the registry again once it reads", async () => {
+    const blob = randomBytes(4 * 1024 * 1024);
+    const { url } = await rawServer((socket, _request, index) => {
+      if (index === 0) ok(socket, blob);
+      else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    });
+    const direct = pool({ bodyTimeoutMs: 100 });
+    const signal = new AbortController().signal;
+    // Nobody reads for three times the body timeout: the registry was not silent, the reader was.
+    const unread = await direct.request({ method: "GET", url, headers: {} }, signal);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const parts: Buffer[] = [];
+    let held = 0;
+    await bodyOf(unread).drainTo((view) => {
+      parts.push(Buffer.from(view));
+      // A sink that keeps the socket waiting longer than the timeout, twice.
+      if (held++ >= 2) return undefined;
+      return new Promise<void>((resolve) => setTimeout(resolve, 250));
+    });
+    expect(Buffer.concat(parts).equals(blob)).toBe(true);
+    // Read late, a body that stops coming still fails, the timeout counted from the first read.
+    const stalled = await direct.request({ method: "GET", url, headers: {} }, signal);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await expect(bodyOf(stalled).drainTo(() => {})).rejects.toMatchObject({
+      code: "UND_ERR_BODY_TIMEOUT",
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+  });
+
   it("gives up on an answer that never comes", async () => {
     const { url } = await rawServer(() => {});
     await expect(

@@ -60,6 +60,7 @@ const EXPECTS_BODY = new Set(["POST", "PUT", "PATCH"]);
 
 const FORBIDDEN_IN_HEADERS = /[\r\n\0]/;
 const INVALID_HEAD = "HPE_INVALID_HEAD";
+const BODY_TIMEOUT = "UND_ERR_BODY_TIMEOUT";
 /** An answer to an upload framed in a way no client should read (both framings, say). */
 const UNREADABLE_ANSWER = "HPE_UNEXPECTED_CONTENT_LENGTH";
 
@@ -176,6 +177,12 @@ export class DirectPool {
       let sent = upload === undefined;
       let timer: NodeJS.Timeout | undefined;
       let armedFor: string | undefined;
+      /**
+       * Whether the body's reader is behind (or nobody reads it yet) and the socket waits for it.
+       * The registry is not silent then, the reader is: as in undici, the body timeout does not
+       * fire meanwhile, and starts over when reading does.
+       */
+      let held = false;
       // Re-armed for every read and every write: the same timeout is pushed back (refresh), not
       // replaced, so a 256 MiB transfer does not make two thousand timers to collect.
       const arm = (ms: number, message: string, code: string) => {
@@ -186,6 +193,7 @@ export class DirectPool {
         clearTimeout(timer);
         armedFor = code;
         timer = setTimeout(() => {
+          if (held && code === BODY_TIMEOUT) return;
           const error = new DirectSocketError(message, code);
           connection.close();
           fail(error);
@@ -211,6 +219,8 @@ export class DirectPool {
           resolve(undefined);
         } else reject(new FirstByteError(error));
       };
+      const armBody = () =>
+        arm(options.bodyTimeoutMs, "the registry stopped sending the body", BODY_TIMEOUT);
       const waitForAnswer = () =>
         arm(
           options.headersTimeoutMs,
@@ -244,23 +254,23 @@ export class DirectPool {
               return;
             }
             body = new DirectBody({
-              resume: () => connection.resume(),
+              resume: () => {
+                if (held) {
+                  held = false;
+                  armBody();
+                }
+                connection.resume();
+              },
               abandon: () => connection.close(),
             });
-            arm(
-              options.bodyTimeoutMs,
-              "the registry stopped sending the body",
-              "UND_ERR_BODY_TIMEOUT",
-            );
+            armBody();
             resolve({ statusCode: response.status, headers, body });
           },
           onBody: (view) => {
-            arm(
-              options.bodyTimeoutMs,
-              "the registry stopped sending the body",
-              "UND_ERR_BODY_TIMEOUT",
-            );
-            return (body as DirectBody).deliver(view);
+            armBody();
+            const more = (body as DirectBody).deliver(view);
+            if (!more) held = true;
+            return more;
           },
           onEnd: () => {
             cleanup();
