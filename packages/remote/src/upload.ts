@@ -46,6 +46,8 @@ interface OpenedSession {
   readonly started: Promise<URL | "mounted">;
   /** Whether it asked for a mount (then the blob's source is not opened beside it). */
   readonly mounting: boolean;
+  /** The blob's source, opened beside the session when no mount was asked for. */
+  readonly early: EarlySource | undefined;
 }
 
 /** The job slots an operation's blobs take turns in (see `UploadOptions.turns`). */
@@ -405,7 +407,10 @@ export class BlobUploader {
       const started = this.#start(digest, sources);
       // A failure is reported by the attempt that takes the session.
       started.catch(() => {});
-      opened = { started, mounting: sources.length > 0 };
+      const mounting = sources.length > 0;
+      // The source opens now too: a blob copied from another registry then has its first bytes
+      // on their way when it takes its slot, not a GET's round trip later.
+      opened = { started, mounting, early: mounting ? undefined : this.#early(job) };
       turn = blobTurn(turns, await turns.slots.acquire(signal), signal);
     } catch (error) {
       if (opened) this.#discard(opened);
@@ -420,8 +425,13 @@ export class BlobUploader {
     }
   }
 
-  /** Closes a session opened ahead that no attempt took (in the background). */
+  #early(job: BlobJob): EarlySource {
+    return new EarlySource(() => job.layer.compressed(this.#signalOptions()));
+  }
+
+  /** Closes a session and source opened ahead that no attempt took (in the background). */
   #discard(opened: OpenedSession): void {
+    opened.early?.release();
     opened.started.then(
       (started) => {
         if (started instanceof URL) this.#cancel(started);
@@ -445,13 +455,10 @@ export class BlobUploader {
       const taken = attempt === 1 ? opened : undefined;
       const sources = taken ? [] : this.#mountSources(job, digest);
       const mounting = taken ? taken.mounting : sources.length > 0;
-      // The first attempt opens the source while the registry opens the upload session, not
-      // after: for a blob copied from another registry, a round trip off every blob's path.
-      // Not when a mount may make the bytes unneeded.
-      const early =
-        attempt === 1 && !mounting
-          ? new EarlySource(() => job.layer.compressed(this.#signalOptions()))
-          : undefined;
+      // The first attempt opens the source while the registry opens the upload session (or
+      // took it opened with a session ahead), not after: for a blob copied from another
+      // registry, a round trip off every blob's path. Not when a mount may make the bytes unneeded.
+      const early = attempt === 1 && !mounting ? (taken?.early ?? this.#early(job)) : undefined;
       try {
         const started = await (taken ? taken.started : this.#start(digest, sources));
         if (started === "mounted") {

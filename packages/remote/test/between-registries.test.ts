@@ -200,6 +200,43 @@ describe("between registries", () => {
     }
   });
 
+  it("opens the source of the blob that waits for a slot, and reads every blob once", async () => {
+    const slow = await startRegistry({
+      faults: {
+        rules: [{ name: "slow blob", route: "blob", method: "GET", latencyMs: 300 }],
+      },
+    });
+    const target = await startRegistry({});
+    const copier = createPusher();
+    try {
+      const repo = uniqueRepo("source-ahead");
+      const image = randomImage({ layers: 3, layerSize: 256, seed: 8 });
+      await copier.write(`${slow.host}/${repo}:v1`, image);
+      slow.clearRequests();
+      const copied = await copier.copy(`${slow.host}/${repo}:v1`, `${target.host}/${repo}:v1`, {
+        jobs: 1,
+      });
+      expect(copied.digest.equals(await image.digest())).toBe(true);
+      const gets = slow.requests().filter((r) => r.route === "blob");
+      // Three layers and the config, each read once.
+      expect(gets).toHaveLength(4);
+      expect(new Set(gets.map((r) => r.path)).size).toBe(4);
+      const [first, second] = [...gets].sort(
+        (a, b) => a.startedAt.getTime() - b.startedAt.getTime(),
+      );
+      if (!first || !second) throw new Error("expected the blobs' GETs");
+      // One job: before, the next blob's GET went out once it had the slot, after the first
+      // blob's bytes had come.
+      expect(second.startedAt.getTime()).toBeLessThan(
+        first.startedAt.getTime() + first.durationMs - 200,
+      );
+    } finally {
+      await copier.close();
+      await slow.close();
+      await target.close();
+    }
+  });
+
   it("closes a blob it opened early when the upload session has to be opened again", async () => {
     const flaky = await startRegistry({
       faults: {
