@@ -166,7 +166,6 @@ function worthRetrying(error: unknown): boolean {
   );
 }
 
-/** Counts bytes on their way into a request body. */
 /** Where a request body reports the bytes it has sent. */
 type SentBytes = Pick<BlobCounter, "at">;
 
@@ -180,6 +179,7 @@ function reportingSent(counter: BlobCounter, size: number, sent: () => void): Se
   };
 }
 
+/** Counts bytes on their way into a request body. */
 function counting(source: Readable, counter: SentBytes): Readable {
   if (isFillable(source) || isDrainable(source)) return new CountingBody(source, counter);
   let sent = 0;
